@@ -1,0 +1,147 @@
+package storage
+
+import (
+	"context"
+	"time"
+)
+
+// SigningKey is a private signing key, stored as a JWK (JSON).
+type SigningKey struct {
+	ID         string // kid
+	Algorithm  string // "RS256", "ES256"
+	PrivateJWK []byte
+	CreatedAt  time.Time
+	// ActiveAt: the key is published from CreatedAt and used to sign
+	// from ActiveAt.
+	ActiveAt time.Time
+	// RetiredAt: no longer used to sign; still published until ExpiresAt.
+	RetiredAt *time.Time
+	ExpiresAt *time.Time
+}
+
+// SigningKeys stores signing keys.
+type SigningKeys interface {
+	CreateSigningKey(ctx context.Context, k *SigningKey) error
+	ListSigningKeys(ctx context.Context) ([]SigningKey, error) // by CreatedAt
+	UpdateSigningKey(ctx context.Context, k *SigningKey) error // RetiredAt, ExpiresAt
+}
+
+// Session is a server-side single sign-on session. The cookie holds a
+// random secret; only its SHA-256 hash (ID) is stored.
+type Session struct {
+	ID         string // hex SHA-256 of the cookie secret
+	PersonID   string
+	AuthTime   time.Time
+	AMR        []string // "pwd", later "otp", "hwk"…
+	ACR        string
+	CreatedAt  time.Time
+	LastSeenAt time.Time
+	ExpiresAt  time.Time
+	RevokedAt  *time.Time
+}
+
+// Sessions stores SSO sessions.
+type Sessions interface {
+	CreateSession(ctx context.Context, s *Session) error
+	GetSession(ctx context.Context, id string) (Session, error)
+	TouchSession(ctx context.Context, id string, seen time.Time) error
+	RevokeSession(ctx context.Context, id string, at time.Time) error
+	ListPersonSessions(ctx context.Context, personID string) ([]Session, error)
+	DeleteExpiredSessions(ctx context.Context, before time.Time) (int, error)
+}
+
+// AuthRequest is a pending authorization request while the person signs in
+// and chooses a membership. Held in the database so any instance can
+// continue it.
+type AuthRequest struct {
+	ID                  string
+	ClientID            string
+	RedirectURI         string
+	Scope               string // space-separated
+	State               string
+	Nonce               string
+	CodeChallenge       string
+	CodeChallengeMethod string
+	ResponseMode        string
+	Prompt              string
+	MaxAge              *int
+	LoginHint           string
+	Claims              string // raw "claims" parameter (JSON), optional
+	ACRValues           string
+	CreatedAt           time.Time
+	ExpiresAt           time.Time
+}
+
+// AuthRequests stores pending authorization requests.
+type AuthRequests interface {
+	CreateAuthRequest(ctx context.Context, r *AuthRequest) error
+	GetAuthRequest(ctx context.Context, id string) (AuthRequest, error)
+	DeleteAuthRequest(ctx context.Context, id string) error
+	DeleteExpiredAuthRequests(ctx context.Context, before time.Time) (int, error)
+}
+
+// AuthCode is an issued authorization code; only its hash is stored.
+type AuthCode struct {
+	Hash                string // hex SHA-256 of the code
+	ClientID            string
+	PersonID            string
+	MembershipID        string
+	SessionID           string
+	RedirectURI         string
+	Scope               string
+	Nonce               string
+	CodeChallenge       string
+	CodeChallengeMethod string
+	Claims              string
+	AuthTime            time.Time
+	AMR                 []string
+	ACR                 string
+	CreatedAt           time.Time
+	ExpiresAt           time.Time
+	UsedAt              *time.Time
+}
+
+// AuthCodes stores authorization codes.
+type AuthCodes interface {
+	CreateAuthCode(ctx context.Context, c *AuthCode) error
+	// ConsumeAuthCode marks the code used at now and returns it. If it was
+	// already used it returns the code and an error wrapping
+	// ErrAlreadyUsed, and the caller must revoke what it issued. Expiry is
+	// the caller's check.
+	ConsumeAuthCode(ctx context.Context, hash string, now time.Time) (AuthCode, error)
+	DeleteExpiredAuthCodes(ctx context.Context, before time.Time) (int, error)
+}
+
+// Token kinds.
+const (
+	TokenAccess  = "access"
+	TokenRefresh = "refresh"
+)
+
+// Token is an issued opaque token; only its hash is stored.
+type Token struct {
+	Hash         string // hex SHA-256 of the token
+	Kind         string // TokenAccess or TokenRefresh
+	ClientID     string
+	PersonID     string
+	MembershipID string
+	SessionID    string
+	Scope        string
+	CodeHash     string // authorization code it was issued from, if any
+	FamilyID     string // refresh-token family (later)
+	AuthTime     time.Time
+	CreatedAt    time.Time
+	ExpiresAt    time.Time
+	RevokedAt    *time.Time
+}
+
+// Tokens stores issued tokens.
+type Tokens interface {
+	CreateToken(ctx context.Context, t *Token) error
+	GetToken(ctx context.Context, hash string) (Token, error)
+	RevokeToken(ctx context.Context, hash string, at time.Time) error
+	// RevokeTokensByCode revokes every token issued from an authorization
+	// code and returns how many it revoked.
+	RevokeTokensByCode(ctx context.Context, codeHash string, at time.Time) (int, error)
+	DeleteExpiredTokens(ctx context.Context, before time.Time) (int, error)
+}

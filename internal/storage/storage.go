@@ -1,0 +1,66 @@
+// Package storage defines TNO's persistent records, the per-concept store
+// interfaces that every engine implements, and the sentinel errors they return.
+//
+// It imports only the standard library. Engines live in storage/sqlstore
+// (the single SQL implementation), storage/sqlite and storage/postgres; the
+// conformance suite every engine passes lives in storage/storagetest.
+//
+// Every method that reads or writes data owned by an organization takes the
+// organization ID explicitly and never returns another organization's rows.
+package storage
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base32"
+	"errors"
+)
+
+// Sentinel errors. Engines wrap them; callers test with errors.Is.
+var (
+	// ErrNotFound means no row matched (including a row that exists but
+	// belongs to another organization).
+	ErrNotFound = errors.New("storage: not found")
+	// ErrConflict means a uniqueness constraint would be violated.
+	ErrConflict = errors.New("storage: conflict")
+	// ErrAlreadyUsed means a one-time value (authorization code) was
+	// already consumed.
+	ErrAlreadyUsed = errors.New("storage: already used")
+)
+
+var idEncoding = base32.NewEncoding("abcdefghijklmnopqrstuvwxyz234567").WithPadding(base32.NoPadding)
+
+// NewID returns a new random 128-bit identifier, 26 lowercase characters.
+func NewID() string {
+	var b [16]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		panic("storage: crypto/rand failed: " + err.Error())
+	}
+	return idEncoding.EncodeToString(b[:])
+}
+
+// Store is everything an engine provides. Consumers should depend on the
+// narrow per-concept interfaces, not on Store.
+type Store interface {
+	Organizations
+	People
+	Credentials
+	Memberships
+	Mandates
+	Groups
+	Applications
+	AdminRoles
+	SigningKeys
+	Sessions
+	AuthRequests
+	AuthCodes
+	Tokens
+
+	// WithTx runs fn in one transaction: committed if fn returns nil,
+	// rolled back otherwise. The Store passed to fn must not escape it.
+	WithTx(ctx context.Context, fn func(tx Store) error) error
+	// Ping checks the database is reachable.
+	Ping(ctx context.Context) error
+	// Close releases the database.
+	Close() error
+}

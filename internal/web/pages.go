@@ -1,0 +1,55 @@
+// Package web owns TNO's browser-facing presentation: embedded HTML
+// templates and static assets, the French and English messages, the
+// security headers middleware and the error pages.
+//
+// It imports only the standard library (and x/text if needed). Protocol
+// packages (oidc, later saml and cas) and portal/admin render through it.
+package web
+
+// Page data. Every page also receives, from Render, the language and the
+// translation function; these structs carry only page-specific data.
+
+// LoginPage is the identifier + password form.
+type LoginPage struct {
+	AppName    string // application the person is signing into
+	Action     string // form action URL (POST)
+	RequestID  string // hidden field "request"
+	Identifier string // pre-filled identifier (login_hint or previous attempt)
+	// ErrorKey is a message key shown in an alert above the form, empty
+	// if none. "login.invalid" for a failed sign-in.
+	ErrorKey string
+}
+
+// ChooserOption is one membership the person may use.
+type ChooserOption struct {
+	ID      string // membership ID, value of the radio button "membership"
+	OrgName string
+	Kind    string // "agent" or "elu"
+	Service string
+	Title   string
+	Mandate string // élu's current function(s), may be empty
+}
+
+// ChooserPage lets a person with several eligible memberships choose the
+// organization they act for.
+type ChooserPage struct {
+	AppName   string
+	Action    string // form action URL (POST)
+	RequestID string
+	Options   []ChooserOption
+	ErrorKey  string
+}
+
+// MessagePage is an error or refusal page.
+type MessagePage struct {
+	Status     int    // HTTP status, shown discreetly
+	TitleKey   string // message key of the heading
+	MessageKey string // message key of the explanation
+	ErrorID    string // reference to quote to support, may be empty
+	// Detail is an extra, already safe, human string (for example an
+	// OAuth error description), may be empty. Never an internal error.
+	Detail string
+}
+
+// LoggedOutPage is shown after sign-out without a redirect.
+type LoggedOutPage struct{}
