@@ -9,6 +9,14 @@ package web
 // Page data. Every page also receives, from Render, the language and the
 // translation function; these structs carry only page-specific data.
 
+// Names of the form fields posted by the login and chooser pages.
+const (
+	FieldRequest    = "request"    // hidden: RequestID of LoginPage and ChooserPage
+	FieldIdentifier = "identifier" // LoginPage identifier (username)
+	FieldPassword   = "password"   // LoginPage password
+	FieldMembership = "membership" // ChooserPage: the chosen ChooserOption.ID
+)
+
 // LoginPage is the identifier + password form.
 type LoginPage struct {
 	AppName    string // application the person is signing into

@@ -1,0 +1,88 @@
+// Command tno is TNO, the territory's single sign-on: `tno serve` runs the
+// server; the other subcommands administer organizations, people,
+// memberships and applications on the same database.
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+// command is one subcommand: run gets the arguments after its name.
+type command struct {
+	name    string
+	summary string
+	run     func(ctx context.Context, env *cliEnv, args []string) error
+}
+
+// cliEnv is what every subcommand may use: streams and process environment.
+type cliEnv struct {
+	stdin          io.Reader
+	stdout, stderr io.Writer
+	environ        []string
+}
+
+func commands() []command {
+	return []command{
+		{"serve", "start the server", runServe},
+		{"org", "manage organizations (create, list, show)", runOrg},
+		{"person", "manage people (create, list, set-password, disable)", runPerson},
+		{"membership", "manage memberships (create, list, end)", runMembership},
+		{"mandate", "manage élus' mandates (add, list)", runMandate},
+		{"app", "manage OpenID Connect applications (create, list, show, rotate-secret)", runApp},
+		{"apply", "apply a declarative YAML file idempotently (tno apply -f file.yaml)", runApply},
+		{"version", "print the version", runVersion},
+	}
+}
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], &cliEnv{stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr, environ: os.Environ()})
+	stop()
+	os.Exit(code)
+}
+
+func run(ctx context.Context, args []string, env *cliEnv) int {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		usage(env.stderr)
+		if len(args) == 0 {
+			return 2
+		}
+		return 0
+	}
+	for _, c := range commands() {
+		if c.name == args[0] {
+			if err := c.run(ctx, env, args[1:]); err != nil {
+				if err == errUsage {
+					return 2
+				}
+				fmt.Fprintf(env.stderr, "tno %s: %v\n", c.name, err)
+				return 1
+			}
+			return 0
+		}
+	}
+	fmt.Fprintf(env.stderr, "tno: unknown command %q\n\n", args[0])
+	usage(env.stderr)
+	return 2
+}
+
+func usage(w io.Writer) {
+	fmt.Fprintln(w, "Usage: tno <command> [flags]\n\nCommands:")
+	for _, c := range commands() {
+		fmt.Fprintf(w, "  %-11s %s\n", c.name, c.summary)
+	}
+	fmt.Fprintln(w, "\nRun 'tno <command> -h' for a command's flags.")
+}
+
+// version is set at build time with -ldflags "-X main.version=…".
+var version = "dev"
+
+func runVersion(_ context.Context, env *cliEnv, _ []string) error {
+	fmt.Fprintf(env.stdout, "tno %s\n", version)
+	return nil
+}

@@ -1,0 +1,182 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/territoires-ouverts/tno/internal/config"
+	"github.com/territoires-ouverts/tno/internal/storage"
+	"github.com/territoires-ouverts/tno/internal/territory"
+)
+
+func runOrg(ctx context.Context, env *cliEnv, args []string) error {
+	return dispatch(ctx, env, "org", []subcommand{
+		{"create", "create an organization", orgCreate},
+		{"list", "list organizations", orgList},
+		{"show", "show an organization", orgShow},
+		{"update", "change an organization's name, SIREN or SIRET", orgUpdate},
+	}, args)
+}
+
+// orgView is an organization as the CLI prints it in JSON.
+type orgView struct {
+	ID        string    `json:"id"`
+	Slug      string    `json:"slug"`
+	Name      string    `json:"name"`
+	SIREN     string    `json:"siren"`
+	SIRET     string    `json:"siret,omitempty"`
+	CreatedAt time.Time `json:"created_at"`
+	UpdatedAt time.Time `json:"updated_at"`
+}
+
+func newOrgView(o storage.Organization) orgView {
+	return orgView{ID: o.ID, Slug: o.Slug, Name: o.Name, SIREN: o.SIREN, SIRET: o.SIRET, CreatedAt: o.CreatedAt, UpdatedAt: o.UpdatedAt}
+}
+
+func newTerritory(st storage.Store) (*territory.Service, error) {
+	return territory.New(territory.Options{Store: st})
+}
+
+func orgCreate(ctx context.Context, env *cliEnv, args []string) error {
+	var cf commonFlags
+	var o storage.Organization
+	fs := newFlagSet(env, "org create", "--slug SLUG --name NAME --siren SIREN [--siret SIRET]", &cf)
+	fs.StringVar(&o.Slug, "slug", "", "identifier: lowercase letters, digits and hyphens (required)")
+	fs.StringVar(&o.Name, "name", "", "name, e.g. \"Ville d'Exemple\" (required)")
+	fs.StringVar(&o.SIREN, "siren", "", "SIREN, 9 digits (required)")
+	fs.StringVar(&o.SIRET, "siret", "", "SIRET of the main establishment, 14 digits starting with the SIREN")
+	if stop, err := parse(fs, args); stop {
+		return err
+	}
+	if err := required(fs, "slug", "name", "siren"); err != nil {
+		return err
+	}
+	return withStore(ctx, env, &cf, func(st storage.Store, _ config.Config) error {
+		svc, err := newTerritory(st)
+		if err != nil {
+			return err
+		}
+		if err := svc.CreateOrganization(ctx, &o); err != nil {
+			return explain("organization "+o.Slug, err)
+		}
+		fmt.Fprintf(env.stdout, "created organization %s (%s)\n", o.Slug, o.Name)
+		return nil
+	})
+}
+
+func orgList(ctx context.Context, env *cliEnv, args []string) error {
+	var cf commonFlags
+	var asJSON bool
+	fs := newFlagSet(env, "org list", "[--json]", &cf)
+	fs.BoolVar(&asJSON, "json", false, "print JSON")
+	if stop, err := parse(fs, args); stop {
+		return err
+	}
+	return withStore(ctx, env, &cf, func(st storage.Store, _ config.Config) error {
+		orgs, err := st.ListOrganizations(ctx)
+		if err != nil {
+			return err
+		}
+		if asJSON {
+			views := make([]orgView, 0, len(orgs))
+			for _, o := range orgs {
+				views = append(views, newOrgView(o))
+			}
+			return writeJSON(env.stdout, views)
+		}
+		t := newTable(env.stdout, "SLUG", "NAME", "SIREN", "SIRET")
+		for _, o := range orgs {
+			t.row(o.Slug, o.Name, o.SIREN, o.SIRET)
+		}
+		return t.flush()
+	})
+}
+
+func orgShow(ctx context.Context, env *cliEnv, args []string) error {
+	var cf commonFlags
+	var slug string
+	var asJSON bool
+	fs := newFlagSet(env, "org show", "--slug SLUG [--json]", &cf)
+	fs.StringVar(&slug, "slug", "", "organization (required)")
+	fs.BoolVar(&asJSON, "json", false, "print JSON")
+	if stop, err := parse(fs, args); stop {
+		return err
+	}
+	if err := required(fs, "slug"); err != nil {
+		return err
+	}
+	return withStore(ctx, env, &cf, func(st storage.Store, _ config.Config) error {
+		o, err := orgBySlug(ctx, st, slug)
+		if err != nil {
+			return err
+		}
+		if asJSON {
+			return writeJSON(env.stdout, newOrgView(o))
+		}
+		members, err := st.ListMemberships(ctx, o.ID)
+		if err != nil {
+			return err
+		}
+		apps, err := st.ListApplications(ctx, o.ID)
+		if err != nil {
+			return err
+		}
+		return fields(env.stdout,
+			"slug", o.Slug,
+			"name", o.Name,
+			"siren", o.SIREN,
+			"siret", o.SIRET,
+			"memberships", fmt.Sprint(len(members)),
+			"applications", fmt.Sprint(len(apps)),
+			"created", fmtTimestamp(o.CreatedAt),
+			"updated", fmtTimestamp(o.UpdatedAt),
+		)
+	})
+}
+
+func orgUpdate(ctx context.Context, env *cliEnv, args []string) error {
+	var cf commonFlags
+	var slug, name, siren, siret string
+	fs := newFlagSet(env, "org update", "--slug SLUG [--name NAME] [--siren SIREN] [--siret SIRET]", &cf)
+	fs.StringVar(&slug, "slug", "", "organization to change (required)")
+	fs.StringVar(&name, "name", "", "new name")
+	fs.StringVar(&siren, "siren", "", "new SIREN")
+	fs.StringVar(&siret, "siret", "", "new SIRET (--siret \"\" removes it)")
+	if stop, err := parse(fs, args); stop {
+		return err
+	}
+	if err := required(fs, "slug"); err != nil {
+		return err
+	}
+	set := setFlags(fs)
+	return withStore(ctx, env, &cf, func(st storage.Store, _ config.Config) error {
+		o, err := orgBySlug(ctx, st, slug)
+		if err != nil {
+			return err
+		}
+		before := o
+		if set["name"] {
+			o.Name = name
+		}
+		if set["siren"] {
+			o.SIREN = siren
+		}
+		if set["siret"] {
+			o.SIRET = siret
+		}
+		if o == before {
+			fmt.Fprintf(env.stdout, "unchanged organization %s\n", o.Slug)
+			return nil
+		}
+		svc, err := newTerritory(st)
+		if err != nil {
+			return err
+		}
+		if err := svc.UpdateOrganization(ctx, &o); err != nil {
+			return explain("organization "+o.Slug, err)
+		}
+		fmt.Fprintf(env.stdout, "updated organization %s\n", o.Slug)
+		return nil
+	})
+}

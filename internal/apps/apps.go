@@ -1,0 +1,269 @@
+// Package apps owns applications (relying parties): their validation,
+// redirect-URI and scope rules, client secrets, and who may sign into them.
+//
+// It imports internal/storage only.
+package apps
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/territoires-ouverts/tno/internal/storage"
+)
+
+// Scopes TNO can release, in discovery order. Besides the standard OpenID
+// Connect scopes, each ProConnect scope releases the claim of the same
+// name; "mandates" releases the membership kind and an élu's mandates.
+var scopes = []string{
+	"openid", "profile", "email", "phone", "offline_access",
+	"given_name", "usual_name", "uid", "siret", "siren",
+	"organizational_unit", "belonging_population", "mandates",
+}
+
+// Scopes returns the scopes TNO supports.
+func Scopes() []string { return slices.Clone(scopes) }
+
+// KnownScope reports whether TNO supports scope s.
+func KnownScope(s string) bool { return slices.Contains(scopes, s) }
+
+// FieldError is one invalid input field.
+type FieldError struct {
+	Field string
+	Msg   string
+}
+
+func (e *FieldError) Error() string { return e.Field + ": " + e.Msg }
+
+var clientIDRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$`)
+
+// Validate checks an application's fields.
+func Validate(a storage.Application) error {
+	var errs []error
+	add := func(field, format string, args ...any) {
+		errs = append(errs, &FieldError{Field: field, Msg: fmt.Sprintf(format, args...)})
+	}
+	if !clientIDRE.MatchString(a.ClientID) {
+		add("client_id", "must be 1-128 letters, digits or . _ ~ -, got %q", a.ClientID)
+	}
+	if strings.TrimSpace(a.Name) == "" {
+		add("name", "is required")
+	}
+	if a.OrgID == "" {
+		add("organization", "is required")
+	}
+	switch a.ClientType {
+	case storage.ClientConfidential, storage.ClientPublic:
+	default:
+		add("type", "must be %q or %q, got %q", storage.ClientConfidential, storage.ClientPublic, a.ClientType)
+	}
+	if len(a.RedirectURIs) == 0 {
+		add("redirect_uris", "at least one redirect URI is required")
+	}
+	for _, u := range a.RedirectURIs {
+		if err := ValidateRedirectURI(u); err != nil {
+			add("redirect_uris", "%v", err)
+		}
+	}
+	for _, u := range a.PostLogoutRedirectURIs {
+		if err := ValidateRedirectURI(u); err != nil {
+			add("post_logout_redirect_uris", "%v", err)
+		}
+	}
+	for _, s := range a.Scopes {
+		if !KnownScope(s) {
+			add("scopes", "unknown scope %q", s)
+		}
+	}
+	for _, k := range a.AllowedKinds {
+		if k != storage.KindAgent && k != storage.KindElu {
+			add("kinds", "unknown membership kind %q", k)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// ValidateRedirectURI checks a redirect URI at registration: absolute,
+// no fragment, https — or http on a loopback host (development and
+// native applications, RFC 8252 section 7.3).
+func ValidateRedirectURI(raw string) error {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return fmt.Errorf("redirect URI %q: %v", raw, err)
+	}
+	switch {
+	case !u.IsAbs() || u.Host == "":
+		return fmt.Errorf("redirect URI %q must be absolute", raw)
+	case u.Fragment != "" || strings.Contains(raw, "#"):
+		return fmt.Errorf("redirect URI %q must not have a fragment", raw)
+	case u.User != nil:
+		return fmt.Errorf("redirect URI %q must not carry credentials", raw)
+	case u.Scheme == "https":
+		return nil
+	case u.Scheme == "http" && isLoopback(u.Hostname()):
+		return nil
+	default:
+		return fmt.Errorf("redirect URI %q must use https (http only on localhost)", raw)
+	}
+}
+
+func isLoopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// RedirectURIAllowed reports whether uri is registered for a, by exact
+// string comparison (no normalization, no prefix or wildcard).
+func RedirectURIAllowed(a storage.Application, uri string) bool {
+	return slices.Contains(a.RedirectURIs, uri)
+}
+
+// PostLogoutRedirectURIAllowed is RedirectURIAllowed for sign-out.
+func PostLogoutRedirectURIAllowed(a storage.Application, uri string) bool {
+	return slices.Contains(a.PostLogoutRedirectURIs, uri)
+}
+
+// ScopeAllowed reports whether a may request scope s.
+func ScopeAllowed(a storage.Application, s string) bool {
+	if !KnownScope(s) {
+		return false
+	}
+	return s == "openid" || len(a.Scopes) == 0 || slices.Contains(a.Scopes, s)
+}
+
+const secretPrefix = "sha256:"
+
+// NewSecret returns a new random client secret (256 bits, base64url) and
+// the hash to store. Secrets are random, so a fast hash suffices; the
+// comparison is constant-time.
+func NewSecret() (secret, hash string) {
+	var b [32]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		panic("apps: crypto/rand failed: " + err.Error())
+	}
+	secret = base64.RawURLEncoding.EncodeToString(b[:])
+	return secret, HashSecret(secret)
+}
+
+// HashSecret returns the stored form of a client secret.
+func HashSecret(secret string) string {
+	sum := sha256.Sum256([]byte(secret))
+	return secretPrefix + hex.EncodeToString(sum[:])
+}
+
+// VerifySecret reports, in constant time, whether secret matches a's.
+func VerifySecret(a storage.Application, secret string) bool {
+	if a.SecretHash == "" || secret == "" {
+		// Still spend the same work as a comparison.
+		subtle.ConstantTimeCompare([]byte(HashSecret(secret)), []byte(HashSecret("x")))
+		return false
+	}
+	return subtle.ConstantTimeCompare([]byte(HashSecret(secret)), []byte(a.SecretHash)) == 1
+}
+
+// Eligible returns the memberships, among ms, through which a person may
+// sign into a at t: active memberships of the owner or of a granted
+// organization, of an allowed kind.
+func Eligible(a storage.Application, ms []storage.Membership, t time.Time) []storage.Membership {
+	var out []storage.Membership
+	for _, m := range ms {
+		if !m.ActiveAt(t) {
+			continue
+		}
+		if m.OrgID != a.OrgID && !slices.Contains(a.GrantedOrgIDs, m.OrgID) {
+			continue
+		}
+		if len(a.AllowedKinds) > 0 && !slices.Contains(a.AllowedKinds, m.Kind) {
+			continue
+		}
+		out = append(out, m)
+	}
+	return out
+}
+
+// Store is what the apps service needs from storage.
+type Store interface {
+	storage.Applications
+	storage.Organizations
+}
+
+// Service validates and stores applications.
+type Service struct {
+	store Store
+}
+
+// New returns a Service.
+func New(store Store) *Service { return &Service{store: store} }
+
+// Create validates and stores a. For a confidential application it
+// generates a secret and returns it: it is shown once and never stored.
+func (s *Service) Create(ctx context.Context, a *storage.Application) (secret string, err error) {
+	if err := Validate(*a); err != nil {
+		return "", err
+	}
+	if err := s.checkOrgs(ctx, *a); err != nil {
+		return "", err
+	}
+	a.SecretHash = ""
+	if a.ClientType == storage.ClientConfidential {
+		secret, a.SecretHash = NewSecret()
+	}
+	if err := s.store.CreateApplication(ctx, a); err != nil {
+		return "", fmt.Errorf("create application %s: %w", a.ClientID, err)
+	}
+	return secret, nil
+}
+
+// Update validates and stores a, keeping its secret.
+func (s *Service) Update(ctx context.Context, a *storage.Application) error {
+	if err := Validate(*a); err != nil {
+		return err
+	}
+	if err := s.checkOrgs(ctx, *a); err != nil {
+		return err
+	}
+	if err := s.store.UpdateApplication(ctx, a); err != nil {
+		return fmt.Errorf("update application %s: %w", a.ClientID, err)
+	}
+	return nil
+}
+
+// RotateSecret gives a confidential application a new secret and returns it.
+func (s *Service) RotateSecret(ctx context.Context, orgID, id string) (string, error) {
+	a, err := s.store.GetApplication(ctx, orgID, id)
+	if err != nil {
+		return "", err
+	}
+	if a.ClientType != storage.ClientConfidential {
+		return "", &FieldError{Field: "type", Msg: "a public application has no secret"}
+	}
+	secret, hash := NewSecret()
+	a.SecretHash = hash
+	if err := s.store.UpdateApplication(ctx, &a); err != nil {
+		return "", fmt.Errorf("rotate secret of %s: %w", a.ClientID, err)
+	}
+	return secret, nil
+}
+
+func (s *Service) checkOrgs(ctx context.Context, a storage.Application) error {
+	for _, id := range append([]string{a.OrgID}, a.GrantedOrgIDs...) {
+		if _, err := s.store.GetOrganization(ctx, id); err != nil {
+			return fmt.Errorf("organization %s: %w", id, err)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,226 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+)
+
+// Config is TNO's whole configuration. The yaml tags are the file's keys;
+// the environment variables are derived from them (see the package doc).
+type Config struct {
+	// Issuer is the OpenID issuer URL: absolute http(s), no query or
+	// fragment, https unless the host is a loopback name or address. A
+	// trailing slash is removed.
+	Issuer string `yaml:"issuer"`
+	// Listen is the host:port the HTTP server listens on.
+	Listen string `yaml:"listen"`
+	// DataDir holds TNO's files (the SQLite database by default). A
+	// relative path is relative to the working directory.
+	DataDir  string   `yaml:"data_dir"`
+	Database Database `yaml:"database"`
+	Log      Log      `yaml:"log"`
+	Session  Session  `yaml:"session"`
+	Tokens   Tokens   `yaml:"tokens"`
+	Password Password `yaml:"password"`
+}
+
+// Database selects the storage engine.
+type Database struct {
+	// Driver is DriverSQLite (default) or DriverPostgres.
+	Driver string `yaml:"driver"`
+	// DSN is, for SQLite, the database file path (default
+	// <data_dir>/tno.db); for PostgreSQL, a connection string (required).
+	DSN string `yaml:"dsn"`
+	// DSNFile names a file holding the DSN (a secret). Load reads it into
+	// DSN, trimmed of surrounding white space. Exclusive with DSN.
+	DSNFile string `yaml:"dsn_file"`
+}
+
+// Database drivers.
+const (
+	DriverSQLite   = "sqlite"
+	DriverPostgres = "postgres"
+)
+
+// Log configures the process logger.
+type Log struct {
+	Level  string `yaml:"level"`  // debug, info (default), warn or error
+	Format string `yaml:"format"` // text (default) or json
+}
+
+// Session configures SSO sessions.
+type Session struct {
+	// Lifetime is the longest a session lasts, active or not.
+	Lifetime Duration `yaml:"lifetime"`
+	// IdleTimeout ends a session unused for that long; at most Lifetime.
+	IdleTimeout Duration `yaml:"idle_timeout"`
+}
+
+// Tokens sets the lifetimes of what the OpenID provider issues.
+type Tokens struct {
+	AccessToken Duration `yaml:"access_token"`
+	IDToken     Duration `yaml:"id_token"`
+	// AuthorizationCode is at most 10 minutes (RFC 6749 section 4.1.2).
+	AuthorizationCode Duration `yaml:"authorization_code"`
+}
+
+// Password sets the argon2id parameters for local accounts and bounds the
+// number of hashes computed at once (each one takes MemoryKiB of memory).
+type Password struct {
+	MemoryKiB   uint32 `yaml:"memory_kib"`
+	Iterations  uint32 `yaml:"iterations"`
+	Parallelism uint8  `yaml:"parallelism"`
+	// MaxConcurrent bounds concurrent hashes; 0 means the number of CPUs.
+	MaxConcurrent int `yaml:"max_concurrent"`
+}
+
+// Default returns the configuration used when nothing overrides it: a
+// development instance on 127.0.0.1:8080 with SQLite under ./tno-data.
+// Database.DSN is left empty here; Load fills the SQLite default.
+func Default() Config {
+	return Config{
+		Issuer:   "http://127.0.0.1:8080",
+		Listen:   "127.0.0.1:8080",
+		DataDir:  "tno-data",
+		Database: Database{Driver: DriverSQLite},
+		Log:      Log{Level: "info", Format: "text"},
+		Session: Session{
+			Lifetime:    Duration(10 * time.Hour),
+			IdleTimeout: Duration(2 * time.Hour),
+		},
+		Tokens: Tokens{
+			AccessToken:       Duration(10 * time.Minute),
+			IDToken:           Duration(10 * time.Minute),
+			AuthorizationCode: Duration(60 * time.Second),
+		},
+		// RFC 9106 second recommended option.
+		Password: Password{MemoryKiB: 64 * 1024, Iterations: 3, Parallelism: 4},
+	}
+}
+
+// Load builds the configuration: the defaults, then the YAML file at path
+// (skipped if path is empty), then the TNO_* variables of environ (in
+// os.Environ form; a variable set to the empty string is ignored), then
+// validation. It reports every problem at once. The returned Config has
+// Database.DSN resolved: dsn_file read, SQLite default path filled in.
+// On error the returned Config is the zero value.
+func Load(path string, environ []string) (Config, error) {
+	return LoadWithOverrides(path, environ, Overrides{})
+}
+
+// LoadWithOverrides is Load with command-line values applied after the
+// environment and before validation, so that a flag can supply what the
+// file lacks (tno serve --database-dsn with TNO_DATABASE_DRIVER=postgres)
+// or correct what it has wrong.
+func LoadWithOverrides(path string, environ []string, o Overrides) (Config, error) {
+	c := Default()
+	var errs []error
+	if path != "" {
+		data, err := os.ReadFile(path)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("config file: %w", err))
+		} else {
+			errs = append(errs, decodeYAML(&c, path, data)...)
+		}
+	}
+	errs = append(errs, applyEnv(&c, environ)...)
+	o.apply(&c)
+	errs = append(errs, c.resolve()...)
+	c.normalize()
+	if err := c.Validate(); err != nil {
+		errs = append(errs, err)
+	}
+	if err := errors.Join(errs...); err != nil {
+		return Config{}, err
+	}
+	return c, nil
+}
+
+// Overrides are values given on the command line (tno serve --issuer
+// --listen --data-dir --database-dsn). Empty fields change nothing.
+type Overrides struct {
+	Issuer      string
+	Listen      string
+	DataDir     string
+	DatabaseDSN string
+}
+
+// apply sets the non-empty values of o on an unresolved c.
+func (o Overrides) apply(c *Config) {
+	if o.Issuer != "" {
+		c.Issuer = o.Issuer
+	}
+	if o.Listen != "" {
+		c.Listen = o.Listen
+	}
+	if o.DataDir != "" {
+		c.DataDir = o.DataDir
+	}
+	if o.DatabaseDSN != "" {
+		c.Database.DSN = o.DatabaseDSN
+		c.Database.DSNFile = ""
+	}
+}
+
+// Override applies the non-empty values of o to a Config returned by Load,
+// then validates the result; on error c is left unchanged. A DatabaseDSN
+// replaces both dsn and dsn_file; a DataDir moves the SQLite database with
+// it when its path was the default one. LoadWithOverrides does both steps
+// at once, and also lets a flag supply a value Load would reject without.
+func (c *Config) Override(o Overrides) error {
+	n := *c
+	if o.DataDir != "" && o.DataDir != n.DataDir && n.Database.Driver == DriverSQLite &&
+		n.Database.DSNFile == "" && n.Database.DSN == defaultSQLitePath(n.DataDir) {
+		n.Database.DSN = "" // the default path: resolve it again below
+	}
+	o.apply(&n)
+	if n.Database.Driver == DriverSQLite && n.Database.DSN == "" && n.DataDir != "" {
+		n.Database.DSN = defaultSQLitePath(n.DataDir)
+	}
+	n.normalize()
+	if err := n.Validate(); err != nil {
+		return err
+	}
+	*c = n
+	return nil
+}
+
+// resolve reads dsn_file and fills the SQLite default path.
+func (c *Config) resolve() []error {
+	db := &c.Database
+	switch {
+	case db.DSNFile != "" && db.DSN != "":
+		return []error{errors.New("database.dsn and database.dsn_file are both set: set only one")}
+	case db.DSNFile != "":
+		data, err := os.ReadFile(db.DSNFile)
+		if err != nil {
+			return []error{fmt.Errorf("database.dsn_file: %w", err)}
+		}
+		db.DSN = strings.TrimSpace(string(data))
+		if db.DSN == "" {
+			return []error{fmt.Errorf("database.dsn_file: %s is empty", db.DSNFile)}
+		}
+	case db.Driver == DriverSQLite && db.DSN == "" && c.DataDir != "":
+		db.DSN = defaultSQLitePath(c.DataDir)
+	}
+	return nil
+}
+
+// normalize puts values in canonical form before validation.
+func (c *Config) normalize() {
+	// Keep at least "scheme://": an issuer of only slashes is reported
+	// by Validate as written.
+	if i := strings.Index(c.Issuer, "://"); i >= 0 {
+		for len(c.Issuer) > i+3 && strings.HasSuffix(c.Issuer, "/") {
+			c.Issuer = strings.TrimSuffix(c.Issuer, "/")
+		}
+	}
+}
+
+func defaultSQLitePath(dataDir string) string {
+	return filepath.Join(dataDir, "tno.db")
+}

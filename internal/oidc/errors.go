@@ -1,0 +1,44 @@
+package oidc
+
+import (
+	"encoding/json"
+	"net/http"
+)
+
+// oauthError is an OAuth 2.0 / OpenID Connect protocol error (RFC 6749
+// section 5.2 and 4.1.2.1). Description is safe to show to a client.
+type oauthError struct {
+	Code        string `json:"error"`
+	Description string `json:"error_description,omitempty"`
+}
+
+func (e *oauthError) Error() string { return e.Code + ": " + e.Description }
+
+func errInvalidRequest(d string) *oauthError      { return &oauthError{"invalid_request", d} }
+func errInvalidClient(d string) *oauthError       { return &oauthError{"invalid_client", d} }
+func errInvalidGrant(d string) *oauthError        { return &oauthError{"invalid_grant", d} }
+func errUnsupportedGrant(d string) *oauthError    { return &oauthError{"unsupported_grant_type", d} }
+func errInvalidScope(d string) *oauthError        { return &oauthError{"invalid_scope", d} }
+func errUnsupportedResponse(d string) *oauthError { return &oauthError{"unsupported_response_type", d} }
+func errAccessDenied(d string) *oauthError        { return &oauthError{"access_denied", d} }
+func errLoginRequired(d string) *oauthError       { return &oauthError{"login_required", d} }
+func errServerError(d string) *oauthError         { return &oauthError{"server_error", d} }
+func errRequestNotSupported(d string) *oauthError { return &oauthError{"request_not_supported", d} }
+func errRequestURINotSupported(d string) *oauthError {
+	return &oauthError{"request_uri_not_supported", d}
+}
+
+func writeJSONError(w http.ResponseWriter, status int, e *oauthError) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("Pragma", "no-cache")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(e)
+}
+
+func writeJSON(w http.ResponseWriter, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("Pragma", "no-cache")
+	_ = json.NewEncoder(w).Encode(v)
+}

@@ -1,0 +1,327 @@
+package oidc
+
+import (
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/territoires-ouverts/tno/internal/apps"
+	"github.com/territoires-ouverts/tno/internal/directory"
+	"github.com/territoires-ouverts/tno/internal/storage"
+	"github.com/territoires-ouverts/tno/internal/web"
+)
+
+func messagePage(status int, title, msg, detail string) web.MessagePage {
+	return web.MessagePage{Status: status, TitleKey: title, MessageKey: msg, Detail: detail}
+}
+
+// loadRequest returns a pending authorization request and its
+// application, or renders the "expired" page and returns ok=false.
+func (p *Provider) loadRequest(w http.ResponseWriter, r *http.Request, id string) (storage.Application, storage.AuthRequest, bool) {
+	if id == "" || len(id) > 64 {
+		p.web.Render(w, r, http.StatusBadRequest, messagePage(http.StatusBadRequest, "error.title", "error.expired", ""))
+		return storage.Application{}, storage.AuthRequest{}, false
+	}
+	req, err := p.store.GetAuthRequest(r.Context(), id)
+	if err == nil && !p.now().Before(req.ExpiresAt) {
+		err = storage.ErrNotFound
+	}
+	if err != nil {
+		if !errors.Is(err, storage.ErrNotFound) {
+			p.web.Error(w, r, http.StatusInternalServerError, "error.title", "error.generic", err)
+		} else {
+			p.web.Render(w, r, http.StatusBadRequest, messagePage(http.StatusBadRequest, "error.title", "error.expired", ""))
+		}
+		return storage.Application{}, storage.AuthRequest{}, false
+	}
+	app, err := p.store.GetApplicationByClientID(r.Context(), req.ClientID)
+	if err != nil || app.Disabled {
+		p.web.Render(w, r, http.StatusBadRequest, messagePage(http.StatusBadRequest, "error.title", "error.invalid_client", ""))
+		return storage.Application{}, storage.AuthRequest{}, false
+	}
+	return app, req, true
+}
+
+// needsLogin reports whether the request demands a fresh sign-in given
+// the session's authentication time.
+func needsLogin(req storage.AuthRequest, s storage.Session, now time.Time) bool {
+	freshSinceRequest := !s.AuthTime.Before(req.CreatedAt)
+	if hasPrompt(req.Prompt, "login") && !freshSinceRequest {
+		return true
+	}
+	if req.MaxAge != nil {
+		if *req.MaxAge == 0 {
+			return !freshSinceRequest
+		}
+		return now.Sub(s.AuthTime) > time.Duration(*req.MaxAge)*time.Second
+	}
+	return false
+}
+
+// resume carries an authorization request forward: sign-in, then
+// membership choice, then the code.
+func (p *Provider) resume(w http.ResponseWriter, r *http.Request, app storage.Application, req storage.AuthRequest) {
+	ctx := r.Context()
+	now := p.now()
+	sess, ok, err := p.sessions.Current(ctx, r)
+	if err != nil {
+		p.web.Error(w, r, http.StatusInternalServerError, "error.title", "error.generic", err)
+		return
+	}
+	if ok {
+		person, err := p.store.GetPerson(ctx, sess.PersonID)
+		if err != nil || person.Disabled {
+			_ = p.sessions.End(ctx, w, r)
+			ok = false
+		}
+	}
+	if !ok || needsLogin(req, sess, now) {
+		if hasPrompt(req.Prompt, "none") {
+			p.finishWithError(w, r, req, errLoginRequired("the person must sign in"))
+			return
+		}
+		http.Redirect(w, r, p.basePath+pathLogin+"?request="+url.QueryEscape(req.ID), http.StatusSeeOther)
+		return
+	}
+	eligible, err := p.eligible(r, app, sess.PersonID)
+	if err != nil {
+		p.web.Error(w, r, http.StatusInternalServerError, "error.title", "error.generic", err)
+		return
+	}
+	switch {
+	case len(eligible) == 0:
+		p.log.InfoContext(ctx, "authorize: no eligible membership", "client_id", app.ClientID, "person_id", sess.PersonID)
+		if hasPrompt(req.Prompt, "none") {
+			p.finishWithError(w, r, req, errAccessDenied("no membership grants access to this application"))
+			return
+		}
+		_ = p.store.DeleteAuthRequest(ctx, req.ID)
+		p.web.Render(w, r, http.StatusForbidden, messagePage(http.StatusForbidden, "refused.title", "refused.message", ""))
+	case len(eligible) == 1:
+		p.issueCode(w, r, req, sess, eligible[0])
+	case hasPrompt(req.Prompt, "none"):
+		p.finishWithError(w, r, req, &oauthError{"account_selection_required", "the person must choose an organization"})
+	default:
+		http.Redirect(w, r, p.basePath+pathSelect+"?request="+url.QueryEscape(req.ID), http.StatusSeeOther)
+	}
+}
+
+func (p *Provider) finishWithError(w http.ResponseWriter, r *http.Request, req storage.AuthRequest, e *oauthError) {
+	_ = p.store.DeleteAuthRequest(r.Context(), req.ID)
+	p.redirectError(w, r, req, e)
+}
+
+func (p *Provider) eligible(r *http.Request, app storage.Application, personID string) ([]storage.Membership, error) {
+	ms, err := p.store.ListPersonMemberships(r.Context(), personID)
+	if err != nil {
+		return nil, err
+	}
+	return apps.Eligible(app, ms, p.now()), nil
+}
+
+func (p *Provider) handleLoginPage(w http.ResponseWriter, r *http.Request) {
+	app, req, ok := p.loadRequest(w, r, r.URL.Query().Get("request"))
+	if !ok {
+		return
+	}
+	p.web.Render(w, r, http.StatusOK, web.LoginPage{
+		AppName: app.Name, Action: p.basePath + pathLogin, RequestID: req.ID, Identifier: req.LoginHint,
+	})
+}
+
+func (p *Provider) handleLoginSubmit(w http.ResponseWriter, r *http.Request) {
+	r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
+	if err := r.ParseForm(); err != nil {
+		p.web.Render(w, r, http.StatusBadRequest, messagePage(http.StatusBadRequest, "error.title", "error.bad_request", ""))
+		return
+	}
+	app, req, ok := p.loadRequest(w, r, r.PostForm.Get("request"))
+	if !ok {
+		return
+	}
+	identifier := strings.TrimSpace(r.PostForm.Get("identifier"))
+	password := r.PostForm.Get("password")
+	person, err := p.pw.Authenticate(r.Context(), identifier, password)
+	if err != nil {
+		if !errors.Is(err, directory.ErrInvalidCredentials) {
+			p.web.Error(w, r, http.StatusInternalServerError, "error.title", "error.generic", err)
+			return
+		}
+		p.log.InfoContext(r.Context(), "login failed", "client_id", app.ClientID)
+		p.web.Render(w, r, http.StatusUnauthorized, web.LoginPage{
+			AppName: app.Name, Action: p.basePath + pathLogin, RequestID: req.ID,
+			Identifier: identifier, ErrorKey: "login.invalid",
+		})
+		return
+	}
+	// A new sign-in always gets a new session (no fixation).
+	if err := p.sessions.End(r.Context(), w, r); err != nil {
+		p.log.WarnContext(r.Context(), "end previous session", "err", err)
+	}
+	sess, err := p.sessions.Create(r.Context(), w, person.ID, []string{"pwd"}, "")
+	if err != nil {
+		p.web.Error(w, r, http.StatusInternalServerError, "error.title", "error.generic", err)
+		return
+	}
+	p.log.InfoContext(r.Context(), "login", "client_id", app.ClientID, "person_id", person.ID)
+	// Continue with the session just created (the request does not carry
+	// its cookie yet).
+	p.continueWith(w, r, app, req, sess)
+}
+
+// continueWith is resume for a session created in this request.
+func (p *Provider) continueWith(w http.ResponseWriter, r *http.Request, app storage.Application, req storage.AuthRequest, sess storage.Session) {
+	eligible, err := p.eligible(r, app, sess.PersonID)
+	if err != nil {
+		p.web.Error(w, r, http.StatusInternalServerError, "error.title", "error.generic", err)
+		return
+	}
+	switch len(eligible) {
+	case 0:
+		_ = p.store.DeleteAuthRequest(r.Context(), req.ID)
+		p.web.Render(w, r, http.StatusForbidden, messagePage(http.StatusForbidden, "refused.title", "refused.message", ""))
+	case 1:
+		p.issueCode(w, r, req, sess, eligible[0])
+	default:
+		http.Redirect(w, r, p.basePath+pathSelect+"?request="+url.QueryEscape(req.ID), http.StatusSeeOther)
+	}
+}
+
+func (p *Provider) chooserPage(r *http.Request, app storage.Application, req storage.AuthRequest, eligible []storage.Membership, errKey string) (web.ChooserPage, error) {
+	page := web.ChooserPage{AppName: app.Name, Action: p.basePath + pathSelect, RequestID: req.ID, ErrorKey: errKey}
+	for _, m := range eligible {
+		org, err := p.store.GetOrganization(r.Context(), m.OrgID)
+		if err != nil {
+			return page, err
+		}
+		opt := web.ChooserOption{ID: m.ID, OrgName: org.Name, Kind: m.Kind, Service: m.Service, Title: m.Title}
+		if m.Kind == storage.KindElu {
+			mds, err := p.store.ListMandates(r.Context(), m.OrgID, m.ID)
+			if err != nil {
+				return page, err
+			}
+			var fns []string
+			for _, md := range mds {
+				if md.ActiveAt(p.now()) {
+					fns = append(fns, md.Function)
+				}
+			}
+			opt.Mandate = strings.Join(fns, ", ")
+		}
+		page.Options = append(page.Options, opt)
+	}
+	return page, nil
+}
+
+// sessionForChooser loads what the chooser needs, or redirects to login.
+func (p *Provider) sessionForChooser(w http.ResponseWriter, r *http.Request, id string) (storage.Application, storage.AuthRequest, storage.Session, []storage.Membership, bool) {
+	app, req, ok := p.loadRequest(w, r, id)
+	if !ok {
+		return app, req, storage.Session{}, nil, false
+	}
+	sess, ok, err := p.sessions.Current(r.Context(), r)
+	if err != nil {
+		p.web.Error(w, r, http.StatusInternalServerError, "error.title", "error.generic", err)
+		return app, req, sess, nil, false
+	}
+	if !ok || needsLogin(req, sess, p.now()) {
+		http.Redirect(w, r, p.basePath+pathLogin+"?request="+url.QueryEscape(req.ID), http.StatusSeeOther)
+		return app, req, sess, nil, false
+	}
+	eligible, err := p.eligible(r, app, sess.PersonID)
+	if err != nil {
+		p.web.Error(w, r, http.StatusInternalServerError, "error.title", "error.generic", err)
+		return app, req, sess, nil, false
+	}
+	if len(eligible) == 0 {
+		_ = p.store.DeleteAuthRequest(r.Context(), req.ID)
+		p.web.Render(w, r, http.StatusForbidden, messagePage(http.StatusForbidden, "refused.title", "refused.message", ""))
+		return app, req, sess, nil, false
+	}
+	return app, req, sess, eligible, true
+}
+
+func (p *Provider) handleSelectPage(w http.ResponseWriter, r *http.Request) {
+	app, req, _, eligible, ok := p.sessionForChooser(w, r, r.URL.Query().Get("request"))
+	if !ok {
+		return
+	}
+	page, err := p.chooserPage(r, app, req, eligible, "")
+	if err != nil {
+		p.web.Error(w, r, http.StatusInternalServerError, "error.title", "error.generic", err)
+		return
+	}
+	p.web.Render(w, r, http.StatusOK, page)
+}
+
+func (p *Provider) handleSelectSubmit(w http.ResponseWriter, r *http.Request) {
+	r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
+	if err := r.ParseForm(); err != nil {
+		p.web.Render(w, r, http.StatusBadRequest, messagePage(http.StatusBadRequest, "error.title", "error.bad_request", ""))
+		return
+	}
+	app, req, sess, eligible, ok := p.sessionForChooser(w, r, r.PostForm.Get("request"))
+	if !ok {
+		return
+	}
+	choice := r.PostForm.Get("membership")
+	for _, m := range eligible {
+		if m.ID == choice {
+			p.issueCode(w, r, req, sess, m)
+			return
+		}
+	}
+	page, err := p.chooserPage(r, app, req, eligible, "chooser.required")
+	if err != nil {
+		p.web.Error(w, r, http.StatusInternalServerError, "error.title", "error.generic", err)
+		return
+	}
+	p.web.Render(w, r, http.StatusBadRequest, page)
+}
+
+// randomToken returns a 256-bit random value, base64url, and its stored
+// hash (hex SHA-256).
+func randomToken() (value, hash string, err error) {
+	var b [32]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return "", "", err
+	}
+	value = base64.RawURLEncoding.EncodeToString(b[:])
+	return value, hashToken(value), nil
+}
+
+func hashToken(v string) string {
+	sum := sha256.Sum256([]byte(v))
+	return hex.EncodeToString(sum[:])
+}
+
+// issueCode creates the authorization code and sends the browser back to
+// the application.
+func (p *Provider) issueCode(w http.ResponseWriter, r *http.Request, req storage.AuthRequest, sess storage.Session, m storage.Membership) {
+	code, hash, err := randomToken()
+	if err != nil {
+		p.web.Error(w, r, http.StatusInternalServerError, "error.title", "error.generic", err)
+		return
+	}
+	now := p.now().UTC()
+	c := storage.AuthCode{
+		Hash: hash, ClientID: req.ClientID, PersonID: sess.PersonID, MembershipID: m.ID, SessionID: sess.ID,
+		RedirectURI: req.RedirectURI, Scope: req.Scope, Nonce: req.Nonce,
+		CodeChallenge: req.CodeChallenge, CodeChallengeMethod: req.CodeChallengeMethod, Claims: req.Claims,
+		AuthTime: sess.AuthTime, AMR: sess.AMR, ACR: sess.ACR, CreatedAt: now, ExpiresAt: now.Add(p.codeTTL),
+	}
+	if err := p.store.CreateAuthCode(r.Context(), &c); err != nil {
+		p.web.Error(w, r, http.StatusInternalServerError, "error.title", "error.generic", err)
+		return
+	}
+	if err := p.store.DeleteAuthRequest(r.Context(), req.ID); err != nil {
+		p.log.WarnContext(r.Context(), "delete authorization request", "err", err)
+	}
+	p.redirectWith(w, r, req, url.Values{"code": {code}})
+}

@@ -1,0 +1,163 @@
+// Package oidc owns TNO's OpenID Connect provider: discovery, JWKS, the
+// authorization endpoint and its login and organization-chooser pages, the
+// token endpoint and userinfo. OAuth error codes live here only.
+//
+// It imports storage, apps, territory, session, directory and web; never
+// server, portal, admin or another protocol package.
+package oidc
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/territoires-ouverts/tno/internal/directory"
+	"github.com/territoires-ouverts/tno/internal/session"
+	"github.com/territoires-ouverts/tno/internal/storage"
+)
+
+// Signer signs tokens and publishes the public keys (internal/keys).
+type Signer interface {
+	Sign(ctx context.Context, payload []byte, typ string) (string, error)
+	SigningAlgorithm(ctx context.Context) (string, error)
+	JWKS(ctx context.Context) ([]byte, error)
+}
+
+// Renderer renders browser pages (internal/web).
+type Renderer interface {
+	Render(w http.ResponseWriter, r *http.Request, status int, page any)
+	Error(w http.ResponseWriter, r *http.Request, status int, titleKey, messageKey string, cause error)
+}
+
+// Store is what the provider needs from storage.
+type Store interface {
+	storage.Applications
+	storage.Organizations
+	storage.People
+	storage.Memberships
+	storage.Mandates
+	storage.AuthRequests
+	storage.AuthCodes
+	storage.Tokens
+}
+
+// Options configures a Provider.
+type Options struct {
+	Issuer    string // absolute URL, no trailing slash
+	Store     Store
+	Signer    Signer
+	Sessions  *session.Manager
+	Passwords directory.PasswordAuthenticator
+	Renderer  Renderer
+	Logger    *slog.Logger
+	Now       func() time.Time
+
+	CodeLifetime        time.Duration // default 60s
+	AccessTokenLifetime time.Duration // default 10m
+	IDTokenLifetime     time.Duration // default 10m
+	RequestLifetime     time.Duration // pending authorization requests, default 30m
+}
+
+// Provider serves the OpenID Connect endpoints.
+type Provider struct {
+	issuer   string
+	basePath string // issuer's path, "" at the root
+	store    Store
+	signer   Signer
+	sessions *session.Manager
+	pw       directory.PasswordAuthenticator
+	web      Renderer
+	log      *slog.Logger
+	now      func() time.Time
+
+	codeTTL, accessTTL, idTTL, requestTTL time.Duration
+	discovery                             []byte
+}
+
+// Endpoint paths, relative to the issuer.
+const (
+	pathDiscovery = "/.well-known/openid-configuration"
+	pathJWKS      = "/jwks"
+	pathAuthorize = "/authorize"
+	pathLogin     = "/login"
+	pathSelect    = "/select"
+	pathToken     = "/token"
+	pathUserinfo  = "/userinfo"
+)
+
+// New returns a Provider.
+func New(opts Options) (*Provider, error) {
+	switch {
+	case opts.Store == nil, opts.Signer == nil, opts.Sessions == nil, opts.Passwords == nil, opts.Renderer == nil:
+		return nil, errors.New("oidc: missing dependency")
+	}
+	u, err := url.Parse(opts.Issuer)
+	if err != nil || !u.IsAbs() {
+		return nil, errors.New("oidc: issuer must be an absolute URL")
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	def := func(d *time.Duration, v time.Duration) {
+		if *d <= 0 {
+			*d = v
+		}
+	}
+	def(&opts.CodeLifetime, 60*time.Second)
+	def(&opts.AccessTokenLifetime, 10*time.Minute)
+	def(&opts.IDTokenLifetime, 10*time.Minute)
+	def(&opts.RequestLifetime, 30*time.Minute)
+	p := &Provider{
+		issuer: strings.TrimSuffix(opts.Issuer, "/"), basePath: strings.TrimSuffix(u.Path, "/"),
+		store: opts.Store, signer: opts.Signer, sessions: opts.Sessions, pw: opts.Passwords,
+		web: opts.Renderer, log: opts.Logger, now: opts.Now,
+		codeTTL: opts.CodeLifetime, accessTTL: opts.AccessTokenLifetime,
+		idTTL: opts.IDTokenLifetime, requestTTL: opts.RequestLifetime,
+	}
+	p.discovery, err = p.discoveryDocument()
+	if err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// RegisterBrowser mounts the pages a person's browser reaches: they get
+// cross-origin protection and the strict security headers.
+func (p *Provider) RegisterBrowser(mux *http.ServeMux) {
+	mux.HandleFunc("GET "+p.basePath+pathAuthorize, p.handleAuthorize)
+	mux.HandleFunc("POST "+p.basePath+pathAuthorize, p.handleAuthorize)
+	mux.HandleFunc("GET "+p.basePath+pathLogin, p.handleLoginPage)
+	mux.HandleFunc("POST "+p.basePath+pathLogin, p.handleLoginSubmit)
+	mux.HandleFunc("GET "+p.basePath+pathSelect, p.handleSelectPage)
+	mux.HandleFunc("POST "+p.basePath+pathSelect, p.handleSelectSubmit)
+}
+
+// RegisterProtocol mounts the endpoints relying parties call directly
+// (cross-site POSTs are legitimate there).
+func (p *Provider) RegisterProtocol(mux *http.ServeMux) {
+	mux.HandleFunc("GET "+p.basePath+pathDiscovery, p.handleDiscovery)
+	mux.HandleFunc("GET "+p.basePath+pathJWKS, p.handleJWKS)
+	mux.HandleFunc("POST "+p.basePath+pathToken, p.handleToken)
+	mux.HandleFunc("GET "+p.basePath+pathUserinfo, p.handleUserinfo)
+	mux.HandleFunc("POST "+p.basePath+pathUserinfo, p.handleUserinfo)
+}
+
+// ProtocolPaths lists the paths RegisterProtocol mounts, for the server's
+// routing between the browser and protocol muxes.
+func (p *Provider) ProtocolPaths() []string {
+	var out []string
+	for _, s := range []string{pathDiscovery, pathJWKS, pathToken, pathUserinfo} {
+		out = append(out, p.basePath+s)
+	}
+	return out
+}
+
+func (p *Provider) url(path string) string { return p.issuer + path }

@@ -1,0 +1,117 @@
+package oidc
+
+import (
+	"errors"
+	"net/http"
+	"slices"
+	"strings"
+
+	"github.com/territoires-ouverts/tno/internal/apps"
+	"github.com/territoires-ouverts/tno/internal/storage"
+)
+
+// bearerError answers a protected-resource request with RFC 6750's
+// WWW-Authenticate challenge.
+func (p *Provider) bearerError(w http.ResponseWriter, status int, code, desc string) {
+	v := `Bearer realm="` + p.issuer + `"`
+	if code != "" {
+		v += `, error="` + code + `"`
+		if desc != "" {
+			v += `, error_description="` + desc + `"`
+		}
+	}
+	w.Header().Set("WWW-Authenticate", v)
+	if code == "" {
+		w.Header().Set("Cache-Control", "no-store")
+		w.WriteHeader(status)
+		return
+	}
+	writeJSONError(w, status, &oauthError{code, desc})
+}
+
+// bearerToken reads the access token from the Authorization header or,
+// for POST, the form body (RFC 6750 sections 2.1 and 2.2), never both.
+func bearerToken(r *http.Request) (string, bool, string) {
+	h := r.Header.Get("Authorization")
+	var fromForm string
+	if r.Method == http.MethodPost && strings.HasPrefix(r.Header.Get("Content-Type"), "application/x-www-form-urlencoded") {
+		r.Body = http.MaxBytesReader(nil, r.Body, 16<<10)
+		if err := r.ParseForm(); err == nil {
+			fromForm = r.PostForm.Get("access_token")
+		}
+	}
+	if r.URL.Query().Has("access_token") {
+		return "", false, "access tokens in the query string are not accepted"
+	}
+	switch {
+	case h != "" && fromForm != "":
+		return "", false, "use one way to send the access token"
+	case h != "":
+		scheme, tok, ok := strings.Cut(h, " ")
+		if !ok || !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(tok) == "" {
+			return "", false, "the Authorization header must be Bearer"
+		}
+		return strings.TrimSpace(tok), true, ""
+	case fromForm != "":
+		return fromForm, true, ""
+	}
+	return "", false, ""
+}
+
+func (p *Provider) handleUserinfo(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	w.Header().Set("Access-Control-Allow-Origin", "*")
+	raw, ok, problem := bearerToken(r)
+	if problem != "" {
+		p.bearerError(w, http.StatusBadRequest, "invalid_request", problem)
+		return
+	}
+	if !ok {
+		p.bearerError(w, http.StatusUnauthorized, "", "")
+		return
+	}
+	t, err := p.store.GetToken(ctx, hashToken(raw))
+	if err != nil && !errors.Is(err, storage.ErrNotFound) {
+		p.log.ErrorContext(ctx, "userinfo: load token", "err", err)
+		writeJSONError(w, http.StatusInternalServerError, errServerError("try again later"))
+		return
+	}
+	now := p.now()
+	if err != nil || t.Kind != storage.TokenAccess || t.RevokedAt != nil || !now.Before(t.ExpiresAt) {
+		p.bearerError(w, http.StatusUnauthorized, "invalid_token", "the access token is invalid, expired or revoked")
+		return
+	}
+	scopes := strings.Fields(t.Scope)
+	if !slices.Contains(scopes, "openid") {
+		p.bearerError(w, http.StatusForbidden, "insufficient_scope", "the openid scope is required")
+		return
+	}
+	person, err := p.store.GetPerson(ctx, t.PersonID)
+	if err != nil || person.Disabled {
+		p.bearerError(w, http.StatusUnauthorized, "invalid_token", "the account is not active")
+		return
+	}
+	app, err := p.store.GetApplicationByClientID(ctx, t.ClientID)
+	if err != nil || app.Disabled {
+		p.bearerError(w, http.StatusUnauthorized, "invalid_token", "the application is not active")
+		return
+	}
+	ms, err := p.store.ListPersonMemberships(ctx, t.PersonID)
+	if err != nil {
+		writeJSONError(w, http.StatusInternalServerError, errServerError("try again later"))
+		return
+	}
+	eligible := apps.Eligible(app, ms, now)
+	i := slices.IndexFunc(eligible, func(m storage.Membership) bool { return m.ID == t.MembershipID })
+	if i < 0 {
+		p.bearerError(w, http.StatusUnauthorized, "invalid_token", "the membership no longer grants access")
+		return
+	}
+	claims, err := p.claims(ctx, person, eligible[i], scopes)
+	if err != nil {
+		p.log.ErrorContext(ctx, "userinfo: claims", "err", err)
+		writeJSONError(w, http.StatusInternalServerError, errServerError("try again later"))
+		return
+	}
+	writeJSON(w, claims)
+}

@@ -1,0 +1,40 @@
+package server
+
+import (
+	"context"
+	"time"
+)
+
+// RunJanitor deletes expired authorization requests, codes, tokens and
+// sessions every few minutes until ctx ends. Several instances may run it
+// at once: deletions are idempotent.
+func (s *Server) RunJanitor(ctx context.Context) {
+	t := time.NewTicker(5 * time.Minute)
+	defer t.Stop()
+	for {
+		s.sweep(ctx)
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+func (s *Server) sweep(ctx context.Context) {
+	// Keep expired rows a day: a reused code must still be recognized as
+	// reused (and revoke its tokens) for a while after it expired.
+	before := s.now().UTC().Add(-24 * time.Hour)
+	for name, f := range map[string]func(context.Context, time.Time) (int, error){
+		"auth_requests": s.store.DeleteExpiredAuthRequests,
+		"auth_codes":    s.store.DeleteExpiredAuthCodes,
+		"tokens":        s.store.DeleteExpiredTokens,
+		"sessions":      s.store.DeleteExpiredSessions,
+	} {
+		if n, err := f(ctx, before); err != nil {
+			s.log.WarnContext(ctx, "janitor", "table", name, "err", err)
+		} else if n > 0 {
+			s.log.DebugContext(ctx, "janitor", "table", name, "deleted", n)
+		}
+	}
+}

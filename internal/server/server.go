@@ -1,0 +1,169 @@
+// Package server is TNO's composition root: it opens the store, builds
+// every service from the configuration, mounts the browser and protocol
+// muxes with their defences, and bootstraps a fresh installation.
+//
+// It may import every internal package; nothing imports it but cmd/tno.
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/territoires-ouverts/tno/internal/config"
+	"github.com/territoires-ouverts/tno/internal/directory/local"
+	"github.com/territoires-ouverts/tno/internal/keys"
+	"github.com/territoires-ouverts/tno/internal/oidc"
+	"github.com/territoires-ouverts/tno/internal/session"
+	"github.com/territoires-ouverts/tno/internal/storage"
+	"github.com/territoires-ouverts/tno/internal/storage/postgres"
+	"github.com/territoires-ouverts/tno/internal/storage/sqlite"
+	"github.com/territoires-ouverts/tno/internal/web"
+)
+
+// OpenStore opens the configured database and applies its migrations.
+func OpenStore(ctx context.Context, db config.Database) (storage.Store, error) {
+	switch db.Driver {
+	case config.DriverSQLite:
+		return sqlite.Open(ctx, db.DSN)
+	case config.DriverPostgres:
+		return postgres.Open(ctx, db.DSN)
+	default:
+		return nil, fmt.Errorf("unknown database driver %q", db.Driver)
+	}
+}
+
+// Options configures a Server.
+type Options struct {
+	Config config.Config
+	Store  storage.Store
+	Logger *slog.Logger
+	Now    func() time.Time
+	// PasswordParams overrides the argon2id parameters from Config (tests).
+	PasswordParams *local.Params
+}
+
+// Server is a running TNO's services and HTTP handler.
+type Server struct {
+	cfg      config.Config
+	store    storage.Store
+	log      *slog.Logger
+	now      func() time.Time
+	Keys     *keys.Manager
+	Local    *local.Local
+	Hasher   *local.Hasher
+	handler  http.Handler
+	provider *oidc.Provider
+}
+
+// New builds the services. It does not create keys or accounts: call
+// Bootstrap for that.
+func New(opts Options) (*Server, error) {
+	if opts.Store == nil {
+		return nil, errors.New("server: nil store")
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	cfg := opts.Config
+	s := &Server{cfg: cfg, store: opts.Store, log: opts.Logger, now: opts.Now}
+	var err error
+	s.Keys, err = keys.New(keys.Options{Store: opts.Store, Now: opts.Now, Logger: opts.Logger})
+	if err != nil {
+		return nil, err
+	}
+	params := local.Params{
+		Memory: cfg.Password.MemoryKiB, Iterations: cfg.Password.Iterations, Parallelism: cfg.Password.Parallelism,
+		SaltLen: 16, KeyLen: 32,
+	}
+	if opts.PasswordParams != nil {
+		params = *opts.PasswordParams
+	}
+	s.Hasher = local.NewHasher(params, cfg.Password.MaxConcurrent)
+	s.Local, err = local.New(local.Options{People: opts.Store, Credentials: opts.Store, Hasher: s.Hasher, Logger: opts.Logger})
+	if err != nil {
+		return nil, err
+	}
+	issuer, err := url.Parse(cfg.Issuer)
+	if err != nil {
+		return nil, fmt.Errorf("issuer: %w", err)
+	}
+	sessions, err := session.New(session.Options{
+		Store: opts.Store, Now: opts.Now, Lifetime: cfg.Session.Lifetime.Std(),
+		IdleTimeout: cfg.Session.IdleTimeout.Std(), Secure: issuer.Scheme == "https",
+	})
+	if err != nil {
+		return nil, err
+	}
+	base := strings.TrimSuffix(issuer.Path, "/")
+	renderer, err := web.New(web.Options{Logger: opts.Logger, BasePath: base})
+	if err != nil {
+		return nil, err
+	}
+	s.provider, err = oidc.New(oidc.Options{
+		Issuer: cfg.Issuer, Store: opts.Store, Signer: s.Keys, Sessions: sessions,
+		Passwords: s.Local, Renderer: renderer, Logger: opts.Logger, Now: opts.Now,
+		CodeLifetime: cfg.Tokens.AuthorizationCode.Std(), AccessTokenLifetime: cfg.Tokens.AccessToken.Std(),
+		IDTokenLifetime: cfg.Tokens.IDToken.Std(),
+	})
+	if err != nil {
+		return nil, err
+	}
+	s.handler = s.routes(renderer, base)
+	return s, nil
+}
+
+// Handler returns the HTTP handler serving every endpoint.
+func (s *Server) Handler() http.Handler { return s.handler }
+
+func (s *Server) routes(renderer *web.Renderer, base string) http.Handler {
+	browser := http.NewServeMux()
+	s.provider.RegisterBrowser(browser)
+	browser.Handle("GET "+base+"/static/", http.StripPrefix(base, web.Static()))
+	browser.HandleFunc("GET "+base+"/{$}", func(w http.ResponseWriter, r *http.Request) {
+		renderer.Render(w, r, http.StatusOK, web.MessagePage{Status: http.StatusOK, TitleKey: "home.title", MessageKey: "home.message"})
+	})
+	browser.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		renderer.Render(w, r, http.StatusNotFound, web.MessagePage{Status: http.StatusNotFound, TitleKey: "error.title", MessageKey: "error.not_found"})
+	})
+	cop := http.NewCrossOriginProtection()
+	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.log.InfoContext(r.Context(), "cross-origin request refused", "path", r.URL.Path)
+		renderer.Render(w, r, http.StatusForbidden, web.MessagePage{Status: http.StatusForbidden, TitleKey: "error.title", MessageKey: "error.forbidden"})
+	}))
+	browserHandler := cop.Handler(browser)
+
+	protocol := http.NewServeMux()
+	s.provider.RegisterProtocol(protocol)
+	protocol.HandleFunc("GET "+base+"/healthz", func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+		defer cancel()
+		if err := s.store.Ping(ctx); err != nil {
+			s.log.ErrorContext(r.Context(), "health: database", "err", err)
+			http.Error(w, "database unavailable", http.StatusServiceUnavailable)
+			return
+		}
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		_, _ = io.WriteString(w, "ok\n")
+	})
+	protocolPaths := map[string]bool{base + "/healthz": true}
+	for _, p := range s.provider.ProtocolPaths() {
+		protocolPaths[p] = true
+	}
+	return web.SecurityHeaders(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if protocolPaths[r.URL.Path] {
+			protocol.ServeHTTP(w, r)
+			return
+		}
+		browserHandler.ServeHTTP(w, r)
+	}))
+}

@@ -1,0 +1,159 @@
+// Package session owns single sign-on sessions: the cookie, the
+// server-side record (so any instance can read it and an administrator can
+// end it), lifetime and idle timeout, and the authentication level.
+//
+// It imports internal/storage only. The cookie holds a random 256-bit
+// secret; the database holds only its SHA-256 hash.
+package session
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/territoires-ouverts/tno/internal/storage"
+)
+
+// Options configures a Manager.
+type Options struct {
+	Store       storage.Sessions
+	Now         func() time.Time
+	Lifetime    time.Duration // absolute lifetime, default 10h
+	IdleTimeout time.Duration // default 2h
+	// Secure marks the cookie Secure and names it with the __Host- prefix
+	// (set when the issuer is https).
+	Secure bool
+}
+
+// Manager creates, reads and ends sessions.
+type Manager struct {
+	store       storage.Sessions
+	now         func() time.Time
+	lifetime    time.Duration
+	idleTimeout time.Duration
+	secure      bool
+	cookieName  string
+}
+
+// New returns a Manager.
+func New(opts Options) (*Manager, error) {
+	if opts.Store == nil {
+		return nil, errors.New("session: nil store")
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.Lifetime <= 0 {
+		opts.Lifetime = 10 * time.Hour
+	}
+	if opts.IdleTimeout <= 0 {
+		opts.IdleTimeout = 2 * time.Hour
+	}
+	name := "tno_session"
+	if opts.Secure {
+		name = "__Host-tno_session"
+	}
+	return &Manager{
+		store: opts.Store, now: opts.Now, lifetime: opts.Lifetime,
+		idleTimeout: opts.IdleTimeout, secure: opts.Secure, cookieName: name,
+	}, nil
+}
+
+// CookieName returns the name of the session cookie.
+func (m *Manager) CookieName() string { return m.cookieName }
+
+func hashSecret(secret string) string {
+	sum := sha256.Sum256([]byte(secret))
+	return hex.EncodeToString(sum[:])
+}
+
+// Create starts a session for personID, sets the cookie and returns the
+// stored record.
+func (m *Manager) Create(ctx context.Context, w http.ResponseWriter, personID string, amr []string, acr string) (storage.Session, error) {
+	var b [32]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return storage.Session{}, fmt.Errorf("session secret: %w", err)
+	}
+	secret := base64.RawURLEncoding.EncodeToString(b[:])
+	now := m.now().UTC()
+	s := storage.Session{
+		ID: hashSecret(secret), PersonID: personID, AuthTime: now,
+		AMR: amr, ACR: acr, CreatedAt: now, LastSeenAt: now, ExpiresAt: now.Add(m.lifetime),
+	}
+	if err := m.store.CreateSession(ctx, &s); err != nil {
+		return storage.Session{}, fmt.Errorf("create session: %w", err)
+	}
+	http.SetCookie(w, &http.Cookie{
+		Name: m.cookieName, Value: secret, Path: "/", Expires: s.ExpiresAt,
+		HttpOnly: true, Secure: m.secure, SameSite: http.SameSiteLaxMode,
+	})
+	return s, nil
+}
+
+// Current returns the request's valid session, or ok=false if there is
+// none (no cookie, unknown, revoked, expired or idle too long).
+func (m *Manager) Current(ctx context.Context, r *http.Request) (s storage.Session, ok bool, err error) {
+	c, err := r.Cookie(m.cookieName)
+	if err != nil || c.Value == "" || len(c.Value) > 128 {
+		return storage.Session{}, false, nil
+	}
+	s, err = m.store.GetSession(ctx, hashSecret(c.Value))
+	if errors.Is(err, storage.ErrNotFound) {
+		return storage.Session{}, false, nil
+	}
+	if err != nil {
+		return storage.Session{}, false, fmt.Errorf("read session: %w", err)
+	}
+	now := m.now()
+	if s.RevokedAt != nil || !now.Before(s.ExpiresAt) || now.Sub(s.LastSeenAt) > m.idleTimeout {
+		return storage.Session{}, false, nil
+	}
+	// Write the last-seen time at most once a minute: reads stay cheap.
+	if now.Sub(s.LastSeenAt) > time.Minute {
+		if err := m.store.TouchSession(ctx, s.ID, now.UTC()); err != nil {
+			return storage.Session{}, false, fmt.Errorf("touch session: %w", err)
+		}
+		s.LastSeenAt = now.UTC()
+	}
+	return s, true, nil
+}
+
+// Valid reports whether the stored session id is still usable at t (used
+// at the token endpoint, where there is no cookie).
+func (m *Manager) Valid(ctx context.Context, id string) (bool, error) {
+	s, err := m.store.GetSession(ctx, id)
+	if errors.Is(err, storage.ErrNotFound) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	return s.RevokedAt == nil && m.now().Before(s.ExpiresAt), nil
+}
+
+// End revokes the request's session, if any, and clears the cookie.
+func (m *Manager) End(ctx context.Context, w http.ResponseWriter, r *http.Request) error {
+	m.clearCookie(w)
+	c, err := r.Cookie(m.cookieName)
+	if err != nil || c.Value == "" || len(c.Value) > 128 {
+		return nil
+	}
+	err = m.store.RevokeSession(ctx, hashSecret(c.Value), m.now().UTC())
+	if err != nil && !errors.Is(err, storage.ErrNotFound) {
+		return fmt.Errorf("revoke session: %w", err)
+	}
+	return nil
+}
+
+func (m *Manager) clearCookie(w http.ResponseWriter) {
+	http.SetCookie(w, &http.Cookie{
+		Name: m.cookieName, Value: "", Path: "/", MaxAge: -1,
+		HttpOnly: true, Secure: m.secure, SameSite: http.SameSiteLaxMode,
+	})
+}

@@ -1,0 +1,281 @@
+package web
+
+import (
+	"bytes"
+	"crypto/rand"
+	"embed"
+	"encoding/base32"
+	"errors"
+	"fmt"
+	"html/template"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+)
+
+//go:embed templates/*.html
+var templateFS embed.FS
+
+// Options configures a Renderer.
+type Options struct {
+	Logger      *slog.Logger // nil discards
+	ProductName string       // shown in titles, header and footer; "TNO" if empty
+	// BasePath is the path prefix under which Static is mounted (the
+	// issuer's path, such as "/tno"), without trailing slash; "" for root.
+	BasePath string
+	// Later: territory name and logo.
+}
+
+// Renderer renders the HTML pages. It is safe for concurrent use.
+type Renderer struct {
+	log     *slog.Logger
+	product string
+	pages   map[string]*template.Template // page name → layout + page
+	cssURL  string
+	logoURL string
+}
+
+// Page template names; each is templates/<name>.html with the layout.
+const (
+	pageLogin     = "login"
+	pageChooser   = "chooser"
+	pageMessage   = "message"
+	pageLoggedOut = "logged_out"
+)
+
+// New parses the embedded messages, assets and templates once. It fails
+// on any parse error, so a broken template stops the server at start.
+func New(opts Options) (*Renderer, error) {
+	if _, err := loadCatalog(); err != nil {
+		return nil, fmt.Errorf("web: load messages: %w", err)
+	}
+	assets, err := loadAssets()
+	if err != nil {
+		return nil, fmt.Errorf("web: load static assets: %w", err)
+	}
+	for _, name := range []string{"tno.css", "logo.svg"} {
+		if _, ok := assets[name]; !ok {
+			return nil, fmt.Errorf("web: missing static asset %s", name)
+		}
+	}
+	r := &Renderer{
+		log:     opts.Logger,
+		product: opts.ProductName,
+		pages:   map[string]*template.Template{},
+		cssURL:  strings.TrimSuffix(opts.BasePath, "/") + assetURL(assets, "tno.css"),
+		logoURL: strings.TrimSuffix(opts.BasePath, "/") + assetURL(assets, "logo.svg"),
+	}
+	if r.log == nil {
+		r.log = slog.New(slog.DiscardHandler)
+	}
+	if r.product == "" {
+		r.product = "TNO"
+	}
+	for _, name := range []string{pageLogin, pageChooser, pageMessage, pageLoggedOut} {
+		t, err := template.New(name).Option("missingkey=error").
+			ParseFS(templateFS, "templates/layout.html", "templates/"+name+".html")
+		if err != nil {
+			return nil, fmt.Errorf("web: parse template %s: %w", name, err)
+		}
+		if t.Lookup("layout") == nil || t.Lookup("content") == nil {
+			return nil, fmt.Errorf("web: template %s: missing layout or content", name)
+		}
+		r.pages[name] = t
+	}
+	return r, nil
+}
+
+// view is the data every template receives: the page struct under Page,
+// plus what the layout needs.
+type view struct {
+	Lang    string
+	Product string
+	Title   string // full <title>, translated
+	CSSURL  string
+	LogoURL string
+	Switch  langLink
+	Page    any
+}
+
+// langLink is the link to the same page in the other language.
+type langLink struct {
+	Href  string // relative: ?<current query with lang replaced>
+	Lang  string // target language, for hreflang and lang
+	Label string // the target language's name, in that language
+}
+
+// T translates key into the page's language.
+func (v view) T(key string, args ...any) string { return T(v.Lang, key, args...) }
+
+// Kind labels a membership kind ("agent", "elu"), or shows it as is if
+// it has no message.
+func (v view) Kind(kind string) string {
+	key := "kind." + kind
+	if s := T(v.Lang, key); s != key {
+		return s
+	}
+	return kind
+}
+
+// Render writes page as a full HTML document with status. page is one of
+// LoginPage, ChooserPage, MessagePage, LoggedOutPage, or a non-nil pointer
+// to one. The language is Lang(req); a valid ?lang= is also remembered in
+// the tno_lang cookie. The page is rendered into a buffer first: on any
+// failure nothing of it is sent, the cause is logged and the person gets a
+// plain 500.
+func (r *Renderer) Render(w http.ResponseWriter, req *http.Request, status int, page any) {
+	lang := Lang(req)
+	name, v, err := r.prepare(req, lang, status, page)
+	if err != nil {
+		r.fail(w, req, err)
+		return
+	}
+	var buf bytes.Buffer
+	if err := r.pages[name].ExecuteTemplate(&buf, "layout", v); err != nil {
+		r.fail(w, req, fmt.Errorf("execute template %s: %w", name, err))
+		return
+	}
+	if status == 0 {
+		status = http.StatusOK
+	}
+	h := w.Header()
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	h.Set("Cache-Control", "no-store")
+	h.Set("Content-Length", strconv.Itoa(buf.Len()))
+	setLangCookie(w, req, lang)
+	w.WriteHeader(status)
+	w.Write(buf.Bytes()) //nolint:errcheck // the client went away; nothing to do
+}
+
+// errNilPage reports a nil pointer page.
+var errNilPage = errors.New("nil page")
+
+// prepare picks the template for page and builds its view.
+func (r *Renderer) prepare(req *http.Request, lang string, status int, page any) (string, view, error) {
+	if status != 0 && (status < 100 || status > 999) {
+		return "", view{}, fmt.Errorf("invalid HTTP status %d", status)
+	}
+	page, err := deref(page)
+	if err != nil {
+		return "", view{}, err
+	}
+	var name, titleKey, errorKey string
+	switch p := page.(type) {
+	case LoginPage:
+		if p.AppName == "" {
+			p.AppName = r.product
+		}
+		name, titleKey, errorKey, page = pageLogin, "login.title", p.ErrorKey, p
+	case ChooserPage:
+		if p.AppName == "" {
+			p.AppName = r.product
+		}
+		name, titleKey, errorKey, page = pageChooser, "chooser.title", p.ErrorKey, p
+	case MessagePage:
+		if p.Status == 0 {
+			p.Status = status
+		}
+		if p.TitleKey == "" {
+			p.TitleKey = "error.title"
+		}
+		if p.MessageKey == "" {
+			p.MessageKey = "error.generic"
+		}
+		name, titleKey, page = pageMessage, p.TitleKey, p
+	case LoggedOutPage:
+		name, titleKey = pageLoggedOut, "logout.title"
+	default:
+		return "", view{}, fmt.Errorf("unsupported page type %T", page)
+	}
+	title := T(lang, titleKey)
+	if errorKey != "" {
+		title = T(lang, "common.title_error", title)
+	}
+	return name, view{
+		Lang:    lang,
+		Product: r.product,
+		Title:   T(lang, "common.page_title", title, r.product),
+		CSSURL:  r.cssURL,
+		LogoURL: r.logoURL,
+		Switch:  switchLink(req, lang),
+		Page:    page,
+	}, nil
+}
+
+// deref turns a pointer to a page struct into the struct.
+func deref(page any) (any, error) {
+	var nilPtr bool
+	switch p := page.(type) {
+	case *LoginPage:
+		if nilPtr = p == nil; !nilPtr {
+			return *p, nil
+		}
+	case *ChooserPage:
+		if nilPtr = p == nil; !nilPtr {
+			return *p, nil
+		}
+	case *MessagePage:
+		if nilPtr = p == nil; !nilPtr {
+			return *p, nil
+		}
+	case *LoggedOutPage:
+		if nilPtr = p == nil; !nilPtr {
+			return *p, nil
+		}
+	}
+	if nilPtr {
+		return nil, fmt.Errorf("%w %T", errNilPage, page)
+	}
+	return page, nil
+}
+
+// switchLink links to the current URL in the other language. It keeps the
+// URL's query string (never the posted form, which may hold a password)
+// and sets lang.
+func switchLink(req *http.Request, lang string) langLink {
+	other := LangEN
+	if lang == LangEN {
+		other = LangFR
+	}
+	q := req.URL.Query()
+	q.Set("lang", other)
+	return langLink{Href: "?" + q.Encode(), Lang: other, Label: T(lang, "common.lang_switch")}
+}
+
+// fail logs a rendering failure and writes a plain, bilingual 500.
+func (r *Renderer) fail(w http.ResponseWriter, req *http.Request, err error) {
+	r.log.ErrorContext(req.Context(), "render page", "err", err, "method", req.Method, "path", req.URL.Path)
+	w.Header().Set("Cache-Control", "no-store")
+	http.Error(w, "500 Erreur interne du serveur / Internal Server Error", http.StatusInternalServerError)
+}
+
+// Error renders a MessagePage with titleKey, messageKey and a fresh error
+// ID. If cause is non-nil it is logged with that ID ("err", "error_id"),
+// at error level for a 5xx status and warning level otherwise; the cause
+// never reaches the page.
+func (r *Renderer) Error(w http.ResponseWriter, req *http.Request, status int, titleKey, messageKey string, cause error) {
+	id := NewErrorID()
+	if cause != nil {
+		level := slog.LevelWarn
+		if status >= 500 || status == 0 {
+			level = slog.LevelError
+		}
+		r.log.Log(req.Context(), level, "request failed",
+			"err", cause, "error_id", id, "status", status, "method", req.Method, "path", req.URL.Path)
+	}
+	r.Render(w, req, status, MessagePage{Status: status, TitleKey: titleKey, MessageKey: messageKey, ErrorID: id})
+}
+
+// errorIDEncoding is Crockford's base32: no I, L, O or U, easy to read
+// out over the phone.
+var errorIDEncoding = base32.NewEncoding("0123456789ABCDEFGHJKMNPQRSTVWXYZ").WithPadding(base32.NoPadding)
+
+// NewErrorID returns a random reference such as "7KQ2M-X9D4T" (50 bits)
+// that a person quotes to support and that the log records as error_id.
+func NewErrorID() string {
+	var b [7]byte
+	rand.Read(b[:]) // never fails (crypto/rand, Go ≥ 1.24)
+	s := errorIDEncoding.EncodeToString(b[:])[:10]
+	return s[:5] + "-" + s[5:]
+}
