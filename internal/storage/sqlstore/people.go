@@ -1,0 +1,100 @@
+package sqlstore
+
+import (
+	"context"
+
+	"github.com/territoires-ouverts/tno/internal/storage"
+)
+
+const personColumns = `id, username, given_name, family_name, usual_name, email, email_verified,
+	phone, disabled, created_at, updated_at`
+
+func scanPerson(r rowScanner) (storage.Person, error) {
+	var p storage.Person
+	err := r.Scan(&p.ID, &p.Username, &p.GivenName, &p.FamilyName, &p.UsualName, &p.Email,
+		&p.EmailVerified, &p.Phone, &p.Disabled, ts(&p.CreatedAt), ts(&p.UpdatedAt))
+	return p, err
+}
+
+// CreatePerson inserts p; ErrConflict on a duplicate username.
+func (s *Store) CreatePerson(ctx context.Context, p *storage.Person) error {
+	v := *p
+	if v.ID == "" {
+		v.ID = storage.NewID()
+	}
+	v.CreatedAt = s.timestamp()
+	v.UpdatedAt = v.CreatedAt
+	_, err := s.exec(ctx, "create person",
+		`INSERT INTO people (`+personColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+		v.ID, v.Username, v.GivenName, v.FamilyName, v.UsualName, v.Email, v.EmailVerified,
+		v.Phone, v.Disabled, micros(v.CreatedAt), micros(v.UpdatedAt))
+	if err != nil {
+		return err
+	}
+	*p = v
+	return nil
+}
+
+// GetPerson returns the person with that ID.
+func (s *Store) GetPerson(ctx context.Context, id string) (storage.Person, error) {
+	return queryOne(ctx, s, "get person", scanPerson,
+		`SELECT `+personColumns+` FROM people WHERE id = $1`, id)
+}
+
+// GetPersonByUsername returns the person with that username (exact match;
+// usernames are stored lowercase by the caller).
+func (s *Store) GetPersonByUsername(ctx context.Context, username string) (storage.Person, error) {
+	return queryOne(ctx, s, "get person by username", scanPerson,
+		`SELECT `+personColumns+` FROM people WHERE username = $1`, username)
+}
+
+// UpdatePerson updates every field but ID and CreatedAt, sets UpdatedAt and
+// reads back CreatedAt.
+func (s *Store) UpdatePerson(ctx context.Context, p *storage.Person) error {
+	v := *p
+	v.UpdatedAt = s.timestamp()
+	err := s.writeRow(ctx, "update person",
+		`UPDATE people SET username = $2, given_name = $3, family_name = $4, usual_name = $5,
+		 email = $6, email_verified = $7, phone = $8, disabled = $9, updated_at = $10
+		 WHERE id = $1 RETURNING created_at`,
+		[]any{v.ID, v.Username, v.GivenName, v.FamilyName, v.UsualName, v.Email, v.EmailVerified,
+			v.Phone, v.Disabled, micros(v.UpdatedAt)}, ts(&v.CreatedAt))
+	if err != nil {
+		return err
+	}
+	*p = v
+	return nil
+}
+
+// ListPeople returns every person, by username.
+func (s *Store) ListPeople(ctx context.Context) ([]storage.Person, error) {
+	return queryList(ctx, s, "list people", scanPerson,
+		`SELECT `+personColumns+` FROM people ORDER BY username`)
+}
+
+// ListPeopleInOrganization returns, once each and by username, the people
+// holding at least one membership (active or not) in orgID.
+func (s *Store) ListPeopleInOrganization(ctx context.Context, orgID string) ([]storage.Person, error) {
+	return queryList(ctx, s, "list people in organization", scanPerson,
+		`SELECT `+personColumns+` FROM people
+		 WHERE id IN (SELECT person_id FROM memberships WHERE org_id = $1)
+		 ORDER BY username`, orgID)
+}
+
+// SetPasswordHash sets (or replaces) a person's password hash; ErrNotFound
+// if the person does not exist.
+func (s *Store) SetPasswordHash(ctx context.Context, personID, phc string) error {
+	_, err := s.exec(ctx, "set password hash",
+		`INSERT INTO credentials (person_id, password_hash, updated_at) VALUES ($1, $2, $3)
+		 ON CONFLICT (person_id) DO UPDATE SET password_hash = excluded.password_hash,
+		 updated_at = excluded.updated_at`,
+		personID, phc, micros(s.timestamp()))
+	return err
+}
+
+// GetPasswordHash returns a person's password hash; ErrNotFound if the
+// person does not exist or has no password.
+func (s *Store) GetPasswordHash(ctx context.Context, personID string) (string, error) {
+	return queryOne(ctx, s, "get password hash", scanString,
+		`SELECT password_hash FROM credentials WHERE person_id = $1`, personID)
+}

@@ -1,0 +1,139 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"time"
+
+	"github.com/territoires-ouverts/tno/internal/storage"
+)
+
+const sessionColumns = `id, person_id, auth_time, amr, acr, created_at, last_seen_at, expires_at, revoked_at`
+
+func scanSession(r rowScanner) (storage.Session, error) {
+	var v storage.Session
+	err := r.Scan(&v.ID, &v.PersonID, ts(&v.AuthTime), lst(&v.AMR), &v.ACR, ts(&v.CreatedAt),
+		ts(&v.LastSeenAt), ts(&v.ExpiresAt), nts(&v.RevokedAt))
+	return v, err
+}
+
+// CreateSession inserts a session, setting ID if empty, CreatedAt if zero
+// and LastSeenAt (if zero) to CreatedAt; ErrConflict on a duplicate ID.
+func (s *Store) CreateSession(ctx context.Context, x *storage.Session) error {
+	v := *x
+	if v.ID == "" {
+		v.ID = storage.NewID()
+	}
+	v.CreatedAt = norm(s.orNow(v.CreatedAt))
+	v.AuthTime, v.LastSeenAt, v.ExpiresAt = norm(v.AuthTime), norm(v.LastSeenAt), norm(v.ExpiresAt)
+	v.RevokedAt = normp(v.RevokedAt)
+	if v.LastSeenAt.IsZero() {
+		v.LastSeenAt = v.CreatedAt
+	}
+	_, err := s.exec(ctx, "create session",
+		`INSERT INTO sessions (`+sessionColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+		v.ID, v.PersonID, micros(v.AuthTime), list(v.AMR), v.ACR, micros(v.CreatedAt),
+		micros(v.LastSeenAt), micros(v.ExpiresAt), nullMicros(v.RevokedAt))
+	if err != nil {
+		return err
+	}
+	*x = v
+	return nil
+}
+
+// GetSession returns a session, revoked and expired ones included: the
+// caller checks RevokedAt and ExpiresAt.
+func (s *Store) GetSession(ctx context.Context, id string) (storage.Session, error) {
+	return queryOne(ctx, s, "get session", scanSession,
+		`SELECT `+sessionColumns+` FROM sessions WHERE id = $1`, id)
+}
+
+// TouchSession records activity at seen; LastSeenAt never goes back.
+func (s *Store) TouchSession(ctx context.Context, id string, seen time.Time) error {
+	return s.execOne(ctx, "touch session",
+		`UPDATE sessions SET last_seen_at = CASE WHEN last_seen_at < $2 THEN $2 ELSE last_seen_at END
+		 WHERE id = $1`, id, micros(seen))
+}
+
+// RevokeSession revokes a session at at; revoking it again keeps the first
+// RevokedAt.
+func (s *Store) RevokeSession(ctx context.Context, id string, at time.Time) error {
+	return s.execOne(ctx, "revoke session",
+		`UPDATE sessions SET revoked_at = COALESCE(revoked_at, $2) WHERE id = $1`, id, micros(at))
+}
+
+// ListPersonSessions returns every session of a person (revoked and expired
+// ones included), oldest first.
+func (s *Store) ListPersonSessions(ctx context.Context, personID string) ([]storage.Session, error) {
+	return queryList(ctx, s, "list person sessions", scanSession,
+		`SELECT `+sessionColumns+` FROM sessions WHERE person_id = $1 ORDER BY created_at, id`, personID)
+}
+
+// DeleteExpiredSessions deletes the sessions with ExpiresAt strictly
+// before before, and returns how many.
+func (s *Store) DeleteExpiredSessions(ctx context.Context, before time.Time) (int, error) {
+	return s.exec(ctx, "delete expired sessions",
+		`DELETE FROM sessions WHERE expires_at < $1`, micros(before))
+}
+
+const authRequestColumns = `id, client_id, redirect_uri, scope, state, nonce, code_challenge,
+	code_challenge_method, response_mode, prompt, max_age, login_hint, claims, acr_values,
+	created_at, expires_at`
+
+func scanAuthRequest(r rowScanner) (storage.AuthRequest, error) {
+	var (
+		v      storage.AuthRequest
+		maxAge sql.NullInt64
+	)
+	err := r.Scan(&v.ID, &v.ClientID, &v.RedirectURI, &v.Scope, &v.State, &v.Nonce, &v.CodeChallenge,
+		&v.CodeChallengeMethod, &v.ResponseMode, &v.Prompt, &maxAge, &v.LoginHint, &v.Claims, &v.ACRValues,
+		ts(&v.CreatedAt), ts(&v.ExpiresAt))
+	if maxAge.Valid {
+		n := int(maxAge.Int64)
+		v.MaxAge = &n
+	}
+	return v, err
+}
+
+// CreateAuthRequest inserts r, setting ID if empty and CreatedAt if zero.
+func (s *Store) CreateAuthRequest(ctx context.Context, r *storage.AuthRequest) error {
+	v := *r
+	if v.ID == "" {
+		v.ID = storage.NewID()
+	}
+	v.CreatedAt = norm(s.orNow(v.CreatedAt))
+	v.ExpiresAt = norm(v.ExpiresAt)
+	var maxAge any
+	if v.MaxAge != nil {
+		maxAge = int64(*v.MaxAge)
+	}
+	_, err := s.exec(ctx, "create auth request",
+		`INSERT INTO auth_requests (`+authRequestColumns+`)
+		 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)`,
+		v.ID, v.ClientID, v.RedirectURI, v.Scope, v.State, v.Nonce, v.CodeChallenge,
+		v.CodeChallengeMethod, v.ResponseMode, v.Prompt, maxAge, v.LoginHint, v.Claims, v.ACRValues,
+		micros(v.CreatedAt), micros(v.ExpiresAt))
+	if err != nil {
+		return err
+	}
+	*r = v
+	return nil
+}
+
+// GetAuthRequest returns a pending authorization request, expired or not.
+func (s *Store) GetAuthRequest(ctx context.Context, id string) (storage.AuthRequest, error) {
+	return queryOne(ctx, s, "get auth request", scanAuthRequest,
+		`SELECT `+authRequestColumns+` FROM auth_requests WHERE id = $1`, id)
+}
+
+// DeleteAuthRequest deletes a pending authorization request.
+func (s *Store) DeleteAuthRequest(ctx context.Context, id string) error {
+	return s.execOne(ctx, "delete auth request", `DELETE FROM auth_requests WHERE id = $1`, id)
+}
+
+// DeleteExpiredAuthRequests deletes the requests with ExpiresAt strictly
+// before before, and returns how many.
+func (s *Store) DeleteExpiredAuthRequests(ctx context.Context, before time.Time) (int, error) {
+	return s.exec(ctx, "delete expired auth requests",
+		`DELETE FROM auth_requests WHERE expires_at < $1`, micros(before))
+}
