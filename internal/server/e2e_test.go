@@ -150,8 +150,8 @@ func TestChooser(t *testing.T) {
 		a.GrantedOrgIDs = []string{h.commune.ID}
 	})
 	b := h.browser()
-	resp, body := get(t, b, h.authorizeURL("portail", rpCallback, url.Values{"scope": {"openid siret"}}))
-	resp, body = h.login(b, body, "multi", password)
+	_, body := get(t, b, h.authorizeURL("portail", rpCallback, url.Values{"scope": {"openid siret"}}))
+	resp, body := h.login(b, body, "multi", password)
 	if resp.StatusCode != http.StatusOK || resp.Request.URL.Path != "/select" {
 		t.Fatalf("expected the chooser, got %d %s", resp.StatusCode, resp.Request.URL)
 	}
