@@ -36,17 +36,24 @@ func (s *Server) Bootstrap(ctx context.Context) (BootstrapResult, error) {
 		return res, nil
 	}
 	password := GeneratePassword()
+	created = false
 	err = s.store.WithTx(ctx, func(tx storage.Store) error {
+		// Count again inside the transaction: another instance starting
+		// at the same time may have created the administrator already.
+		if n, err := tx.CountRole(ctx, storage.RolePlatformAdmin); err != nil || n > 0 {
+			return err
+		}
 		p := storage.Person{Username: "admin", GivenName: "Administrateur", FamilyName: "Plateforme"}
-		existing, err := tx.GetPersonByUsername(ctx, p.Username)
-		switch {
-		case err == nil:
-			p = existing
-		case errors.Is(err, storage.ErrNotFound):
-			if err := tx.CreatePerson(ctx, &p); err != nil {
-				return err
+		err := tx.CreatePerson(ctx, &p)
+		if errors.Is(err, storage.ErrConflict) {
+			if n, err := tx.CountRole(ctx, storage.RolePlatformAdmin); err != nil || n > 0 {
+				return err // lost the race: the other instance's admin stands
 			}
-		default:
+			// A person named admin exists without the role: make it the
+			// administrator.
+			p, err = tx.GetPersonByUsername(ctx, p.Username)
+		}
+		if err != nil {
 			return err
 		}
 		hash, err := s.Hasher.Hash(ctx, password)
@@ -56,10 +63,19 @@ func (s *Server) Bootstrap(ctx context.Context) (BootstrapResult, error) {
 		if err := tx.SetPasswordHash(ctx, p.ID, hash); err != nil {
 			return err
 		}
+		created = true
 		return tx.GrantRole(ctx, &storage.AdminRole{PersonID: p.ID, Role: storage.RolePlatformAdmin})
 	})
 	if err != nil {
+		// A concurrent start may have won the race and made our
+		// transaction fail (SQLite's stale snapshot): then all is well.
+		if n, cerr := s.store.CountRole(ctx, storage.RolePlatformAdmin); cerr == nil && n > 0 {
+			return res, nil
+		}
 		return res, fmt.Errorf("create first administrator: %w", err)
+	}
+	if !created {
+		return res, nil
 	}
 	res.AdminUsername, res.AdminPassword = "admin", password
 	return res, nil
