@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
+	"math"
 	"net/http"
 	"net/url"
 	"strings"
@@ -58,6 +59,9 @@ func needsLogin(req storage.AuthRequest, s storage.Session, now time.Time) bool 
 	if req.MaxAge != nil {
 		if *req.MaxAge == 0 {
 			return !freshSinceRequest
+		}
+		if int64(*req.MaxAge) > math.MaxInt64/int64(time.Second) {
+			return false // longer than any session can live
 		}
 		return now.Sub(s.AuthTime) > time.Duration(*req.MaxAge)*time.Second
 	}

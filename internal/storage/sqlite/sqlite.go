@@ -31,7 +31,8 @@ var migrations embed.FS
 // dialect is the SQLite flavour of sqlstore.
 func dialect() sqlstore.Dialect {
 	return sqlstore.Dialect{
-		Name: "sqlite",
+		Name:            "sqlite",
+		SerializeWrites: true,
 		IsUniqueViolation: func(err error) bool {
 			code, ok := errorCode(err)
 			return ok && (code == sqlite3.SQLITE_CONSTRAINT_UNIQUE || code == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY)

@@ -22,6 +22,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/territoires-ouverts/tno/internal/storage"
@@ -40,6 +41,12 @@ type Dialect struct {
 	// MigrationLock, if set, is the first statement of the migration
 	// transaction: it must block until no other migration runs.
 	MigrationLock string
+	// SerializeWrites makes the Store's writers (single statements and
+	// transactions) take turns on a mutex before asking the database:
+	// SQLite has one writer at a time, and in-process waiting is fair
+	// and immediate where SQLite's busy handler sleeps and retries (a
+	// measured p99 of 1 s under four concurrent sign-ins, 0.1 s with it).
+	SerializeWrites bool
 }
 
 // Option configures a Store.
@@ -66,6 +73,9 @@ type Store struct {
 	q   querier // db or tx
 	d   Dialect
 	now func() time.Time
+	// wmu serializes writers when the Dialect asks for it (nil otherwise);
+	// shared by the Store and the Stores bound to its transactions.
+	wmu *sync.Mutex
 }
 
 var _ storage.Store = (*Store)(nil)
@@ -73,6 +83,9 @@ var _ storage.Store = (*Store)(nil)
 // New returns a Store using db, whose schema must already be migrated.
 func New(db *sql.DB, d Dialect, opts ...Option) *Store {
 	s := &Store{db: db, q: db, d: d, now: time.Now}
+	if d.SerializeWrites {
+		s.wmu = new(sync.Mutex)
+	}
 	for _, o := range opts {
 		o(s)
 	}
@@ -107,6 +120,10 @@ func (s *Store) atomic(ctx context.Context, fn func(tx *Store) error) (err error
 	if s.tx != nil {
 		return s.savepoint(ctx, "tno_tx", func() error { return fn(s) })
 	}
+	if s.wmu != nil {
+		s.wmu.Lock()
+		defer s.wmu.Unlock()
+	}
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("%s: begin: %w", s.d.Name, err)
@@ -119,7 +136,7 @@ func (s *Store) atomic(ctx context.Context, fn func(tx *Store) error) (err error
 			_ = tx.Rollback()
 		}
 	}()
-	if err := fn(&Store{db: s.db, tx: tx, q: tx, d: s.d, now: s.now}); err != nil {
+	if err := fn(&Store{db: s.db, tx: tx, q: tx, d: s.d, now: s.now, wmu: s.wmu}); err != nil {
 		return err
 	}
 	if err := tx.Commit(); err != nil {
@@ -158,6 +175,10 @@ func (s *Store) savepoint(ctx context.Context, name string, fn func() error) err
 // ErrConflict inside WithTx and go on.
 func (s *Store) write(ctx context.Context, fn func() error) error {
 	if s.tx == nil {
+		if s.wmu != nil {
+			s.wmu.Lock()
+			defer s.wmu.Unlock()
+		}
 		return fn()
 	}
 	return s.savepoint(ctx, "tno_stmt", fn)
