@@ -31,8 +31,46 @@ type Application struct {
 	AllowedKinds  []string
 	FirstParty    bool
 	Disabled      bool
-	CreatedAt     time.Time
-	UpdatedAt     time.Time
+	// Settings are the protocol options, stored as one JSON document so
+	// that new options need no schema change.
+	Settings  ClientSettings
+	CreatedAt time.Time
+	UpdatedAt time.Time
+}
+
+// ClientSettings are an application's OpenID Connect / OAuth options.
+// Zero values are the defaults.
+type ClientSettings struct {
+	// GrantTypes besides authorization_code ("refresh_token",
+	// "client_credentials"); empty means authorization_code only.
+	GrantTypes []string `json:"grant_types,omitempty"`
+	// RefreshTokens issues refresh tokens without the offline_access scope.
+	RefreshTokens bool `json:"refresh_tokens,omitempty"`
+	// ClientCredentialsScopes are the scopes granted to the application
+	// itself (client_credentials grant).
+	ClientCredentialsScopes []string `json:"client_credentials_scopes,omitempty"`
+	// TokenEndpointAuthMethod pins the client authentication method
+	// ("client_secret_basic", "client_secret_post", "private_key_jwt",
+	// "none"); empty accepts the secret methods (confidential) or none
+	// (public).
+	TokenEndpointAuthMethod string `json:"token_endpoint_auth_method,omitempty"`
+	// JWKS (inline JSON) or JWKSURI: the application's public keys, for
+	// private_key_jwt and request objects.
+	JWKS    string `json:"jwks,omitempty"`
+	JWKSURI string `json:"jwks_uri,omitempty"`
+	// RequirePAR refuses authorization requests not pushed first (RFC 9126).
+	RequirePAR bool `json:"require_par,omitempty"`
+	// SubjectType is "public" (default) or "pairwise".
+	SubjectType string `json:"subject_type,omitempty"`
+	// UserinfoSignedResponseAlg, when set (e.g. "RS256"), makes userinfo
+	// answer a signed JWT.
+	UserinfoSignedResponseAlg string `json:"userinfo_signed_response_alg,omitempty"`
+	// Logout notifications (OpenID Connect Front-Channel and Back-Channel
+	// Logout 1.0).
+	FrontchannelLogoutURI             string `json:"frontchannel_logout_uri,omitempty"`
+	FrontchannelLogoutSessionRequired bool   `json:"frontchannel_logout_session_required,omitempty"`
+	BackchannelLogoutURI              string `json:"backchannel_logout_uri,omitempty"`
+	BackchannelLogoutSessionRequired  bool   `json:"backchannel_logout_session_required,omitempty"`
 }
 
 // Applications stores applications.

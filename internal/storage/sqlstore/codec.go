@@ -129,3 +129,32 @@ func normp(t *time.Time) *time.Time {
 	n := norm(*t)
 	return &n
 }
+
+// doc encodes a settings document as JSON text.
+func doc(v any) string {
+	b, err := json.Marshal(v)
+	if err != nil { // only plain structs are stored: cannot happen
+		panic("sqlstore: encode document: " + err.Error())
+	}
+	return string(b)
+}
+
+// docScanner decodes a JSON text column into dest.
+type docScanner struct{ dest any }
+
+func (d docScanner) Scan(src any) error {
+	var b []byte
+	switch v := src.(type) {
+	case string:
+		b = []byte(v)
+	case []byte:
+		b = v
+	case nil:
+		return nil
+	default:
+		return fmt.Errorf("document column: unexpected %T", src)
+	}
+	return json.Unmarshal(b, d.dest)
+}
+
+func jsonDoc(p any) sql.Scanner { return docScanner{p} }

@@ -20,6 +20,11 @@ func applicationTests() []test {
 				GrantedOrgIDs:          []string{c.ID, b.ID}, // order kept
 				AllowedKinds:           []string{storage.KindAgent},
 				FirstParty:             true, Disabled: true,
+				Settings: storage.ClientSettings{
+					GrantTypes: []string{"refresh_token"}, RefreshTokens: true, RequirePAR: true,
+					TokenEndpointAuthMethod: "private_key_jwt", JWKSURI: "https://rh.example/jwks",
+					SubjectType: "pairwise", BackchannelLogoutURI: "https://rh.example/bc",
+				},
 			}
 			clk := startClock()
 			must(t, f.s.CreateApplication(f.ctx, &a))
@@ -94,6 +99,7 @@ func applicationTests() []test {
 				RedirectURIs: []string{"https://new.example/cb"}, PostLogoutRedirectURIs: []string{},
 				Scopes: []string{"openid"}, GrantedOrgIDs: []string{c.ID}, AllowedKinds: []string{storage.KindElu},
 				FirstParty: true,
+				Settings:   storage.ClientSettings{FrontchannelLogoutURI: "https://new.example/fc", ClientCredentialsScopes: []string{"siret"}},
 			}
 			clk := startClock()
 			must(t, f.s.UpdateApplication(f.ctx, &u))
