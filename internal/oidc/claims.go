@@ -138,3 +138,12 @@ func (p *Provider) signClaims(ctx context.Context, claims map[string]any) (strin
 	}
 	return p.signer.Sign(ctx, payload, "JWT")
 }
+
+// sessionSID returns the public session identifier ("sid" claim, OpenID
+// Connect Front-Channel and Back-Channel Logout): derived from the stored
+// session ID (itself a hash of the cookie secret), so it is stable for the
+// session, reveals nothing usable, and needs no extra column.
+func sessionSID(sessionID string) string {
+	sum := sha256.Sum256([]byte("tno-sid:" + sessionID))
+	return base64.RawURLEncoding.EncodeToString(sum[:16])
+}

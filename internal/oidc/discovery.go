@@ -9,7 +9,7 @@ import (
 
 // claimsSupported lists every claim TNO can release.
 var claimsSupported = []string{
-	"sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "at_hash", "amr", "azp",
+	"sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "at_hash", "amr", "azp", "sid",
 	"name", "given_name", "family_name", "preferred_username", "updated_at",
 	"email", "email_verified", "phone_number", "phone",
 	"usual_name", "uid", "siret", "siren", "organizational_unit", "belonging_population",

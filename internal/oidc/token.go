@@ -210,6 +210,9 @@ func (p *Provider) issueTokens(r *http.Request, app storage.Application, person 
 	if len(c.AMR) > 0 {
 		claims["amr"] = c.AMR
 	}
+	if c.SessionID != "" {
+		claims["sid"] = sessionSID(c.SessionID)
+	}
 	if c.Nonce != "" {
 		claims["nonce"] = c.Nonce
 	}
