@@ -341,3 +341,23 @@ func TestUserinfoErrors(t *testing.T) {
 		t.Errorf("bad token: %d %q", resp.StatusCode, resp.Header.Get("WWW-Authenticate"))
 	}
 }
+
+// TestAuthorizePostCrossSite: an authorization request may arrive as a
+// cross-site form POST (OpenID Connect Core 3.1.2.1), unlike the login form.
+func TestAuthorizePostCrossSite(t *testing.T) {
+	h := newHarness(t)
+	h.app("intranet", storage.ClientConfidential, rpCallback)
+	form := url.Values{"client_id": {"intranet"}, "redirect_uri": {rpCallback}, "response_type": {"code"}, "scope": {"openid"}, "state": {"s"}}
+	req, _ := http.NewRequest(http.MethodPost, h.issuer+"/authorize", strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Origin", "https://rp.example")
+	req.Header.Set("Sec-Fetch-Site", "cross-site")
+	resp, err := h.browser().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || resp.Request.URL.Path != "/login" {
+		t.Errorf("cross-site authorization POST: %d %s, want the login page", resp.StatusCode, resp.Request.URL)
+	}
+}

@@ -136,6 +136,10 @@ func (s *Server) routes(renderer *web.Renderer, base string) http.Handler {
 		renderer.Render(w, r, http.StatusNotFound, web.MessagePage{Status: http.StatusNotFound, TitleKey: "error.title", MessageKey: "error.not_found"})
 	})
 	cop := http.NewCrossOriginProtection()
+	// OpenID Connect lets a relying party send the authorization request
+	// as a cross-site form POST (Core section 3.1.2.1): it changes nothing
+	// a GET could not, so it is exempt.
+	cop.AddInsecureBypassPattern("POST " + base + "/authorize")
 	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s.log.InfoContext(r.Context(), "cross-origin request refused", "path", r.URL.Path)
 		renderer.Render(w, r, http.StatusForbidden, web.MessagePage{Status: http.StatusForbidden, TitleKey: "error.title", MessageKey: "error.forbidden"})
