@@ -43,6 +43,7 @@ type appView struct {
 	Disabled               bool      `json:"disabled"`
 	CreatedAt              time.Time `json:"created_at"`
 	UpdatedAt              time.Time `json:"updated_at"`
+	settingsView
 }
 
 func nonNil(s []string) []string {
@@ -63,6 +64,7 @@ func newAppView(ix *orgIndex, a storage.Application) appView {
 		Scopes:                 nonNil(a.Scopes),
 		FirstParty:             a.FirstParty, Disabled: a.Disabled,
 		CreatedAt: a.CreatedAt, UpdatedAt: a.UpdatedAt,
+		settingsView: newSettingsView(a.Settings),
 	}
 }
 
@@ -72,6 +74,7 @@ type appFlags struct {
 	redirect, postLogout, grantOrgs listFlag
 	kinds, scopes                   listFlag
 	firstParty                      bool
+	settings                        settingsFlags
 }
 
 func (f *appFlags) register(fs *flag.FlagSet, create bool) {
@@ -86,6 +89,7 @@ func (f *appFlags) register(fs *flag.FlagSet, create bool) {
 	fs.Var(&f.kinds, "kind", "membership kind allowed, agent or elu (repeatable; default every kind)")
 	fs.Var(&f.scopes, "scope", "scope the application may request besides openid (repeatable; default every scope: "+strings.Join(apps.Scopes(), " ")+")")
 	fs.BoolVar(&f.firstParty, "first-party", false, "the territory's own application: no consent screen")
+	f.settings.register(fs)
 }
 
 // apply copies the given flags onto a; lists given replace a's.
@@ -118,7 +122,7 @@ func (f *appFlags) apply(a *storage.Application, ix *orgIndex, set map[string]bo
 	if set["first-party"] {
 		a.FirstParty = f.firstParty
 	}
-	return nil
+	return f.settings.apply(&a.Settings, set)
 }
 
 func printSecret(env *cliEnv, secret string) {
@@ -131,7 +135,7 @@ func appCreate(ctx context.Context, env *cliEnv, args []string) error {
 	var f appFlags
 	var a storage.Application
 	fs := newFlagSet(env, "app create",
-		"--org SLUG --client-id ID --name NAME [--type confidential|public] --redirect-uri URI... [--post-logout-redirect-uri URI...] [--grant-org SLUG...] [--kind agent|elu...] [--scope S...] [--first-party]", &cf)
+		"--org SLUG --client-id ID --name NAME [--type confidential|public] --redirect-uri URI... [--post-logout-redirect-uri URI...] [--grant-org SLUG...] [--kind agent|elu...] [--scope S...] [--first-party]\n       "+settingsSynopsis, &cf)
 	fs.StringVar(&a.ClientID, "client-id", "", "client_id, unique in the territory (required)")
 	f.register(fs, true)
 	if stop, err := parse(fs, args); stop {
@@ -142,7 +146,7 @@ func appCreate(ctx context.Context, env *cliEnv, args []string) error {
 	}
 	set := setFlags(fs)
 	set["type"] = true // the default applies on creation
-	return withStore(ctx, env, &cf, func(st storage.Store, _ config.Config) error {
+	return withStore(ctx, env, &cf, func(st storage.Store, cfg config.Config) error {
 		ix, err := loadOrgs(ctx, st)
 		if err != nil {
 			return err
@@ -164,6 +168,10 @@ func appCreate(ctx context.Context, env *cliEnv, args []string) error {
 		if secret != "" {
 			printSecret(env, secret)
 		}
+		if a.Settings.TokenEndpointAuthMethod == apps.AuthPrivateKeyJWT {
+			fmt.Fprintln(env.stdout, "no client secret: the application authenticates with private_key_jwt")
+		}
+		warnAlg(env, cfg, a.Settings)
 		return nil
 	})
 }
@@ -239,7 +247,12 @@ func appShow(ctx context.Context, env *cliEnv, args []string) error {
 			return writeJSON(env.stdout, v)
 		}
 		secret := "none (public client)"
-		if v.Type == storage.ClientConfidential {
+		switch {
+		case !apps.UsesSecret(a):
+			if v.Type == storage.ClientConfidential {
+				secret = "none (private_key_jwt)"
+			}
+		default:
 			secret = map[bool]string{true: "set (not shown; see tno app rotate-secret)", false: "not set"}[v.HasSecret]
 		}
 		kinds := strings.Join(v.Kinds, ", ")
@@ -250,7 +263,7 @@ func appShow(ctx context.Context, env *cliEnv, args []string) error {
 		if scopes == "" {
 			scopes = "every scope"
 		}
-		return fields(env.stdout,
+		return fields(env.stdout, append([]string{
 			"client_id", v.ClientID,
 			"name", v.Name,
 			"type", v.Type,
@@ -265,7 +278,7 @@ func appShow(ctx context.Context, env *cliEnv, args []string) error {
 			"status", enabled(v.Disabled),
 			"created", fmtTimestamp(v.CreatedAt),
 			"updated", fmtTimestamp(v.UpdatedAt),
-		)
+		}, settingsFields(v.Type, v.settingsView)...)...)
 	})
 }
 
@@ -274,7 +287,7 @@ func appUpdate(ctx context.Context, env *cliEnv, args []string) error {
 	var f appFlags
 	var clientID string
 	fs := newFlagSet(env, "app update",
-		"--client-id ID [--name NAME] [--type T] [--redirect-uri URI...] [--post-logout-redirect-uri URI...] [--grant-org SLUG...] [--kind K...] [--scope S...] [--first-party=true|false]\n\nA repeatable flag, when given, replaces the whole list; give it once with \"\" to empty an optional list.", &cf)
+		"--client-id ID [--name NAME] [--type T] [--redirect-uri URI...] [--post-logout-redirect-uri URI...] [--grant-org SLUG...] [--kind K...] [--scope S...] [--first-party=true|false]\n       "+settingsSynopsis+"\n\nA repeatable flag, when given, replaces the whole list; give it once with \"\" to empty an optional list. A string flag given as \"\" restores the default. A boolean flag is turned off with --flag=false.", &cf)
 	fs.StringVar(&clientID, "client-id", "", "application to change (required)")
 	f.register(fs, false)
 	if stop, err := parse(fs, args); stop {
@@ -285,12 +298,12 @@ func appUpdate(ctx context.Context, env *cliEnv, args []string) error {
 	}
 	set := setFlags(fs)
 	// A single empty value empties an optional list.
-	for _, l := range []*listFlag{&f.postLogout, &f.grantOrgs, &f.kinds, &f.scopes} {
+	for _, l := range append([]*listFlag{&f.postLogout, &f.grantOrgs, &f.kinds, &f.scopes}, f.settings.emptyLists()...) {
 		if len(*l) == 1 && (*l)[0] == "" {
 			*l = nil
 		}
 	}
-	return withStore(ctx, env, &cf, func(st storage.Store, _ config.Config) error {
+	return withStore(ctx, env, &cf, func(st storage.Store, cfg config.Config) error {
 		a, err := appByClientID(ctx, st, clientID)
 		if err != nil {
 			return err
@@ -305,8 +318,8 @@ func appUpdate(ctx context.Context, env *cliEnv, args []string) error {
 		}
 		var secret string
 		switch {
-		case a.ClientType == storage.ClientPublic:
-			a.SecretHash = ""
+		case !apps.UsesSecret(a):
+			a.SecretHash = "" // public, or private_key_jwt
 		case a.SecretHash == "":
 			secret, a.SecretHash = apps.NewSecret()
 		}
@@ -322,6 +335,7 @@ func appUpdate(ctx context.Context, env *cliEnv, args []string) error {
 		if secret != "" {
 			printSecret(env, secret)
 		}
+		warnAlg(env, cfg, a.Settings)
 		return nil
 	})
 }

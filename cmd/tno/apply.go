@@ -35,6 +35,15 @@ existing password is never overwritten. secret_file (confidential
 applications) sets the client secret; without it a secret is generated on
 creation and printed once. Both paths are relative to FILE.
 
+An application's protocol settings take their OpenID registration names
+(grant_types, refresh_tokens, client_credentials_scopes,
+token_endpoint_auth_method, jwks, jwks_uri, require_par, subject_type,
+userinfo_signed_response_alg, frontchannel_logout_uri,
+frontchannel_logout_session_required, backchannel_logout_uri,
+backchannel_logout_session_required); a setting left out takes its
+default. jwks is the application's JWK Set of public keys, as a YAML
+mapping or a string of JSON.
+
 Example:
 
   organizations:
@@ -65,7 +74,17 @@ Example:
       redirect_uris: [https://cloud.exemple.fr/apps/user_oidc/code]
       grant_orgs: []
       kinds: [agent]
-      first_party: true`
+      first_party: true
+      grant_types: [refresh_token]
+      backchannel_logout_uri: https://cloud.exemple.fr/apps/user_oidc/backchannel-logout/tno
+    - client_id: paie
+      org: metropole
+      name: Paie
+      type: confidential
+      redirect_uris: [https://paie.exemple.fr/oidc/callback]
+      token_endpoint_auth_method: private_key_jwt
+      jwks_uri: https://paie.exemple.fr/oidc/jwks.json
+      subject_type: pairwise`
 
 // applyFile is the document tno apply reads. Unknown keys are errors.
 type applyFile struct {
@@ -124,6 +143,21 @@ type applyApp struct {
 	Kinds                  []string `yaml:"kinds"`
 	Scopes                 []string `yaml:"scopes"`
 	FirstParty             bool     `yaml:"first_party"`
+	// Protocol settings (storage.ClientSettings), under their
+	// registration metadata names.
+	GrantTypes                        []string  `yaml:"grant_types"`
+	RefreshTokens                     bool      `yaml:"refresh_tokens"`
+	ClientCredentialsScopes           []string  `yaml:"client_credentials_scopes"`
+	TokenEndpointAuthMethod           string    `yaml:"token_endpoint_auth_method"`
+	JWKS                              yaml.Node `yaml:"jwks"` // a mapping, or a string of JSON
+	JWKSURI                           string    `yaml:"jwks_uri"`
+	RequirePAR                        bool      `yaml:"require_par"`
+	SubjectType                       string    `yaml:"subject_type"`
+	UserinfoSignedResponseAlg         string    `yaml:"userinfo_signed_response_alg"`
+	FrontchannelLogoutURI             string    `yaml:"frontchannel_logout_uri"`
+	FrontchannelLogoutSessionRequired bool      `yaml:"frontchannel_logout_session_required"`
+	BackchannelLogoutURI              string    `yaml:"backchannel_logout_uri"`
+	BackchannelLogoutSessionRequired  bool      `yaml:"backchannel_logout_session_required"`
 }
 
 // yamlSections names the Go types in yaml's messages after the file's

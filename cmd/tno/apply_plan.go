@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -9,6 +10,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"go.yaml.in/yaml/v3"
 
 	"github.com/territoires-ouverts/tno/internal/apps"
 	"github.com/territoires-ouverts/tno/internal/directory/local"
@@ -135,6 +138,28 @@ func (pl *planner) readSecret(where, field, path string) (string, bool) {
 		return "", false
 	}
 	return s, true
+}
+
+// jwksText returns the jwks of an application as JSON text: a YAML
+// mapping is converted, a string taken as it is; "" when absent.
+func jwksText(n *yaml.Node) (string, error) {
+	switch {
+	case n.Kind == 0 || (n.Kind == yaml.ScalarNode && n.ShortTag() == "!!null"):
+		return "", nil
+	case n.Kind == yaml.ScalarNode && n.ShortTag() == "!!str":
+		return n.Value, nil
+	case n.Kind == yaml.MappingNode:
+		var v map[string]any
+		if err := n.Decode(&v); err != nil {
+			return "", fmt.Errorf("line %d: %v", n.Line, err)
+		}
+		b, err := json.Marshal(v)
+		if err != nil {
+			return "", fmt.Errorf("line %d: not representable in JSON: %v", n.Line, err)
+		}
+		return string(b), nil
+	}
+	return "", fmt.Errorf("line %d: want a JWK Set, as a mapping with a \"keys\" list or a string of JSON", n.Line)
 }
 
 // buildPlan validates f against the rules of the territory and apps
@@ -279,6 +304,29 @@ func (pl *planner) app(where string, in applyApp, seen map[string]bool) (planApp
 		RedirectURIs: in.RedirectURIs, PostLogoutRedirectURIs: in.PostLogoutRedirectURIs,
 		AllowedKinds: in.Kinds, Scopes: in.Scopes, FirstParty: in.FirstParty,
 		OrgID: "new", // placeholder: Validate checks it is set
+		Settings: storage.ClientSettings{
+			GrantTypes:                        in.GrantTypes,
+			RefreshTokens:                     in.RefreshTokens,
+			ClientCredentialsScopes:           in.ClientCredentialsScopes,
+			TokenEndpointAuthMethod:           in.TokenEndpointAuthMethod,
+			JWKSURI:                           in.JWKSURI,
+			RequirePAR:                        in.RequirePAR,
+			SubjectType:                       in.SubjectType,
+			UserinfoSignedResponseAlg:         in.UserinfoSignedResponseAlg,
+			FrontchannelLogoutURI:             in.FrontchannelLogoutURI,
+			FrontchannelLogoutSessionRequired: in.FrontchannelLogoutSessionRequired,
+			BackchannelLogoutURI:              in.BackchannelLogoutURI,
+			BackchannelLogoutSessionRequired:  in.BackchannelLogoutSessionRequired,
+		},
+	}
+	if jwks, err := jwksText(&in.JWKS); err != nil {
+		pl.failf(where, "jwks: %v", err)
+	} else {
+		// Validate reports a set that does not parse.
+		pa.a.Settings.JWKS = jwks
+		if n, err := apps.NormalizeJWKS(jwks); err == nil {
+			pa.a.Settings.JWKS = n
+		}
 	}
 	if err := apps.Validate(pa.a); err != nil {
 		pl.fail(where, err)
@@ -300,13 +348,18 @@ func (pl *planner) app(where string, in applyApp, seen map[string]bool) (planApp
 		}
 	}
 	if in.SecretFile != "" {
-		if in.Type != storage.ClientConfidential {
+		switch {
+		case in.Type != storage.ClientConfidential:
 			pl.failf(where, "secret_file: only confidential applications have a secret")
-		} else if s, ok := pl.readSecret(where, "secret_file", in.SecretFile); ok {
-			if len(s) < minClientSecretLen {
-				pl.failf(where, "secret_file: the secret must be at least %d characters of random data", minClientSecretLen)
+		case !apps.UsesSecret(pa.a):
+			pl.failf(where, "secret_file: the application authenticates with private_key_jwt, not a secret")
+		default:
+			if s, ok := pl.readSecret(where, "secret_file", in.SecretFile); ok {
+				if len(s) < minClientSecretLen {
+					pl.failf(where, "secret_file: the secret must be at least %d characters of random data", minClientSecretLen)
+				}
+				pa.secret = s
 			}
-			pa.secret = s
 		}
 	}
 	// An application never changes owner.

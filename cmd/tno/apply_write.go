@@ -258,6 +258,35 @@ func (a *applier) mandate(ctx context.Context, m storage.Membership, existing []
 	return nil
 }
 
+// settingsDiff adds the protocol settings that differ, by their YAML
+// names.
+func settingsDiff(d *diff, cur, want storage.ClientSettings) {
+	d.check("grant_types", !sameList(cur.GrantTypes, want.GrantTypes))
+	d.check("refresh_tokens", cur.RefreshTokens != want.RefreshTokens)
+	d.check("client_credentials_scopes", !sameList(cur.ClientCredentialsScopes, want.ClientCredentialsScopes))
+	d.check("token_endpoint_auth_method", cur.TokenEndpointAuthMethod != want.TokenEndpointAuthMethod)
+	d.check("jwks", !sameJWKS(cur.JWKS, want.JWKS))
+	d.check("jwks_uri", cur.JWKSURI != want.JWKSURI)
+	d.check("require_par", cur.RequirePAR != want.RequirePAR)
+	d.check("subject_type", cur.SubjectType != want.SubjectType)
+	d.check("userinfo_signed_response_alg", cur.UserinfoSignedResponseAlg != want.UserinfoSignedResponseAlg)
+	d.check("frontchannel_logout_uri", cur.FrontchannelLogoutURI != want.FrontchannelLogoutURI)
+	d.check("frontchannel_logout_session_required", cur.FrontchannelLogoutSessionRequired != want.FrontchannelLogoutSessionRequired)
+	d.check("backchannel_logout_uri", cur.BackchannelLogoutURI != want.BackchannelLogoutURI)
+	d.check("backchannel_logout_session_required", cur.BackchannelLogoutSessionRequired != want.BackchannelLogoutSessionRequired)
+}
+
+// sameJWKS compares JWK Sets by their canonical form, so that a set
+// stored by another path in another layout is not rewritten.
+func sameJWKS(a, b string) bool {
+	if a == b {
+		return true
+	}
+	na, errA := apps.NormalizeJWKS(a)
+	nb, errB := apps.NormalizeJWKS(b)
+	return errA == nil && errB == nil && na == nb
+}
+
 // sameList compares lists, nil and empty alike.
 func sameList(a, b []string) bool {
 	return len(a) == len(b) && (len(a) == 0 || slices.Equal(a, b))
@@ -285,6 +314,9 @@ func (a *applier) app(ctx context.Context, pa planApp) error {
 			return explain(what, err)
 		}
 		a.report(what, true, nil)
+		if w := algMismatch(a.cfg, want.Settings); w != "" {
+			a.rep.note("warning: " + w)
+		}
 		switch {
 		case pa.secret != "":
 			want.SecretHash = apps.HashSecret(pa.secret)
@@ -311,10 +343,11 @@ func (a *applier) app(ctx context.Context, pa planApp) error {
 	d.check("kinds", !sameList(cur.AllowedKinds, want.AllowedKinds))
 	d.check("scopes", !sameList(cur.Scopes, want.Scopes))
 	d.check("first_party", cur.FirstParty != want.FirstParty)
+	settingsDiff(&d, cur.Settings, want.Settings)
 	var generated string
 	switch {
-	case want.ClientType == storage.ClientPublic:
-		want.SecretHash = ""
+	case !apps.UsesSecret(want):
+		want.SecretHash = "" // public, or private_key_jwt
 	case pa.secret != "":
 		want.SecretHash = apps.HashSecret(pa.secret)
 		d.check("secret", !apps.VerifySecret(cur, pa.secret))
@@ -331,6 +364,9 @@ func (a *applier) app(ctx context.Context, pa planApp) error {
 		}
 	}
 	a.report(what, false, d)
+	if w := algMismatch(a.cfg, want.Settings); w != "" && len(d) > 0 {
+		a.rep.note("warning: " + w)
+	}
 	switch {
 	case generated != "" && a.dryRun:
 		a.rep.note("a client secret would be generated")

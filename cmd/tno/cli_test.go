@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -22,6 +23,7 @@ var testEnviron = []string{
 type cli struct {
 	t   *testing.T
 	dir string
+	env []string // added to testEnviron
 }
 
 func newCLI(t *testing.T) *cli {
@@ -38,7 +40,8 @@ type result struct {
 func (c *cli) runIn(stdin string, args ...string) result {
 	c.t.Helper()
 	var out, errOut bytes.Buffer
-	env := &cliEnv{stdin: strings.NewReader(stdin), stdout: &out, stderr: &errOut, environ: testEnviron}
+	environ := append(slices.Clip(testEnviron), c.env...)
+	env := &cliEnv{stdin: strings.NewReader(stdin), stdout: &out, stderr: &errOut, environ: environ}
 	args = append(args, "--data-dir", c.dir)
 	code := run(context.Background(), args, env)
 	return result{code: code, stdout: out.String(), stderr: errOut.String()}
@@ -134,6 +137,8 @@ func TestHelpAndUsage(t *testing.T) {
 		{"unknown subcommand", []string{"person", "frobnicate"}, 2},
 		{"subcommand help", []string{"app", "create", "-h"}, 0},
 		{"apply help", []string{"apply", "-h"}, 0},
+		{"keys without subcommand", []string{"keys"}, 2},
+		{"keys rotate help", []string{"keys", "rotate", "-h"}, 0},
 		{"unknown flag", []string{"org", "list", "--nope"}, 2},
 		{"positional argument", []string{"org", "list", "extra"}, 2},
 	} {

@@ -1,6 +1,6 @@
 // Command tno is TNO, the territory's single sign-on: `tno serve` runs the
 // server; the other subcommands administer organizations, people,
-// memberships and applications on the same database.
+// memberships, applications and signing keys on the same database.
 package main
 
 import (
@@ -35,6 +35,7 @@ func commands() []command {
 		{"mandate", "manage élus' mandates (add, list)", runMandate},
 		{"app", "manage OpenID Connect applications (create, list, show, rotate-secret)", runApp},
 		{"apply", "apply a declarative YAML file idempotently (tno apply -f file.yaml)", runApply},
+		{"keys", "manage signing keys (list, rotate)", runKeys},
 		{"version", "print the version", runVersion},
 	}
 }

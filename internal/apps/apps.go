@@ -1,7 +1,8 @@
-// Package apps owns applications (relying parties): their validation,
-// redirect-URI and scope rules, client secrets, and who may sign into them.
+// Package apps owns applications (relying parties): their validation
+// (protocol settings included), redirect-URI and scope rules, client
+// secrets, and who may sign into them.
 //
-// It imports internal/storage only.
+// It imports internal/storage, and go-jose to check applications' JWK Sets.
 package apps
 
 import (
@@ -91,30 +92,35 @@ func Validate(a storage.Application) error {
 			add("kinds", "unknown membership kind %q", k)
 		}
 	}
+	validateSettings(a, add)
 	return errors.Join(errs...)
 }
 
 // ValidateRedirectURI checks a redirect URI at registration: absolute,
 // no fragment, https — or http on a loopback host (development and
 // native applications, RFC 8252 section 7.3).
-func ValidateRedirectURI(raw string) error {
+func ValidateRedirectURI(raw string) error { return checkURL("redirect URI", raw) }
+
+// checkURL applies the redirect-URI rules to any URL TNO sends people to
+// or calls (jwks_uri, logout URIs); what names it in errors.
+func checkURL(what, raw string) error {
 	u, err := url.Parse(raw)
 	if err != nil {
-		return fmt.Errorf("redirect URI %q: %v", raw, err)
+		return fmt.Errorf("%s %q: %v", what, raw, err)
 	}
 	switch {
 	case !u.IsAbs() || u.Host == "":
-		return fmt.Errorf("redirect URI %q must be absolute", raw)
+		return fmt.Errorf("%s %q must be absolute", what, raw)
 	case u.Fragment != "" || strings.Contains(raw, "#"):
-		return fmt.Errorf("redirect URI %q must not have a fragment", raw)
+		return fmt.Errorf("%s %q must not have a fragment", what, raw)
 	case u.User != nil:
-		return fmt.Errorf("redirect URI %q must not carry credentials", raw)
+		return fmt.Errorf("%s %q must not carry credentials", what, raw)
 	case u.Scheme == "https":
 		return nil
 	case u.Scheme == "http" && isLoopback(u.Hostname()):
 		return nil
 	default:
-		return fmt.Errorf("redirect URI %q must use https (http only on localhost)", raw)
+		return fmt.Errorf("%s %q must use https (http only on localhost)", what, raw)
 	}
 }
 
@@ -209,8 +215,9 @@ type Service struct {
 // New returns a Service.
 func New(store Store) *Service { return &Service{store: store} }
 
-// Create validates and stores a. For a confidential application it
-// generates a secret and returns it: it is shown once and never stored.
+// Create validates and stores a. For an application that authenticates
+// with a secret (UsesSecret) it generates one and returns it: it is shown
+// once and never stored.
 func (s *Service) Create(ctx context.Context, a *storage.Application) (secret string, err error) {
 	if err := Validate(*a); err != nil {
 		return "", err
@@ -219,7 +226,7 @@ func (s *Service) Create(ctx context.Context, a *storage.Application) (secret st
 		return "", err
 	}
 	a.SecretHash = ""
-	if a.ClientType == storage.ClientConfidential {
+	if UsesSecret(*a) {
 		secret, a.SecretHash = NewSecret()
 	}
 	if err := s.store.CreateApplication(ctx, a); err != nil {
@@ -250,6 +257,9 @@ func (s *Service) RotateSecret(ctx context.Context, orgID, id string) (string, e
 	}
 	if a.ClientType != storage.ClientConfidential {
 		return "", &FieldError{Field: "type", Msg: "a public application has no secret"}
+	}
+	if !UsesSecret(a) {
+		return "", &FieldError{Field: "token_endpoint_auth_method", Msg: "the application authenticates with private_key_jwt, not a secret"}
 	}
 	secret, hash := NewSecret()
 	a.SecretHash = hash

@@ -84,3 +84,43 @@ func FuzzRedirectURIAllowed(f *testing.F) {
 		}
 	})
 }
+
+// FuzzParseJWKS checks that ParseJWKS never panics, accepts only sets of
+// valid public keys, and that NormalizeJWKS is stable.
+func FuzzParseJWKS(f *testing.F) {
+	for _, s := range []string{
+		`{"keys":[{"kty":"EC","crv":"P-256","x":"f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU","y":"x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0","kid":"1"}]}`,
+		`{"keys":[{"kty":"EC","crv":"P-256","x":"f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU","y":"x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0","d":"jpsQnnGQmL-YBIffH1136cspYG6-0iY7X1fCE9-E9LI"}]}`,
+		`{"keys":[{"kty":"oct","k":"AAAA"}]}`,
+		`{"keys":[{"kty":"RSA","n":"AQAB","e":"AQAB"}]}`,
+		`{"keys":[{"kty":"OKP","crv":"Ed25519","x":"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"}]}`,
+		`{"keys":[]}`,
+		`{"kty":"RSA"}`,
+		`{}`,
+		`[]`,
+		``,
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, raw string) {
+		set, err := ParseJWKS(raw)
+		if err != nil {
+			return
+		}
+		if len(set.Keys) == 0 {
+			t.Fatalf("accepted %q without keys", raw)
+		}
+		for _, k := range set.Keys {
+			if !k.IsPublic() || !k.Valid() {
+				t.Fatalf("accepted %q with a key that is not a valid public key", raw)
+			}
+		}
+		n, err := NormalizeJWKS(raw)
+		if err != nil {
+			t.Fatalf("NormalizeJWKS(%q) failed after ParseJWKS accepted it: %v", raw, err)
+		}
+		if n2, err := NormalizeJWKS(n); err != nil || n2 != n {
+			t.Fatalf("NormalizeJWKS is not stable: %q -> %q -> %q, %v", raw, n, n2, err)
+		}
+	})
+}

@@ -51,15 +51,20 @@ func TestServiceCreate(t *testing.T) {
 	tests := []struct {
 		name       string
 		clientType string
+		settings   storage.ClientSettings
 		wantSecret bool
 	}{
-		{"confidential gets a secret", storage.ClientConfidential, true},
-		{"public has no secret", storage.ClientPublic, false},
+		{"confidential gets a secret", storage.ClientConfidential, storage.ClientSettings{}, true},
+		{"public has no secret", storage.ClientPublic, storage.ClientSettings{}, false},
+		{"private_key_jwt has no secret", storage.ClientConfidential, storage.ClientSettings{
+			TokenEndpointAuthMethod: AuthPrivateKeyJWT, JWKSURI: "https://rh.ville-exemple.fr/jwks.json",
+		}, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			f := newServiceFixture(t)
 			a := f.app(tt.clientType)
+			a.Settings = tt.settings
 			a.SecretHash = "sha256:caller-supplied" // must be ignored
 			secret, err := f.svc.Create(f.ctx, &a)
 			if err != nil {
@@ -77,7 +82,7 @@ func TestServiceCreate(t *testing.T) {
 			}
 			if !tt.wantSecret {
 				if secret != "" || stored.SecretHash != "" {
-					t.Errorf("public application: secret %q, stored hash %q; want none", secret, stored.SecretHash)
+					t.Errorf("secret %q, stored hash %q; want none", secret, stored.SecretHash)
 				}
 				return
 			}
@@ -236,6 +241,12 @@ func TestServiceRotateSecret(t *testing.T) {
 	if _, err := f.svc.Create(f.ctx, &pub); err != nil {
 		t.Fatalf("Create public: %v", err)
 	}
+	keyed := f.app(storage.ClientConfidential)
+	keyed.ClientID = "keyed"
+	keyed.Settings = storage.ClientSettings{TokenEndpointAuthMethod: AuthPrivateKeyJWT, JWKSURI: "https://rh.ville-exemple.fr/jwks.json"}
+	if _, err := f.svc.Create(f.ctx, &keyed); err != nil {
+		t.Fatalf("Create private_key_jwt: %v", err)
+	}
 
 	t.Run("confidential", func(t *testing.T) {
 		newSecret, err := f.svc.RotateSecret(f.ctx, f.owner.ID, conf.ID)
@@ -267,6 +278,7 @@ func TestServiceRotateSecret(t *testing.T) {
 		wantField string
 	}{
 		{"public application", f.owner.ID, pub.ID, nil, "type"},
+		{"private_key_jwt application", f.owner.ID, keyed.ID, nil, "token_endpoint_auth_method"},
 		{"unknown application", f.owner.ID, "no-such-app", storage.ErrNotFound, ""},
 		{"application of another organization", f.granted.ID, conf.ID, storage.ErrNotFound, ""},
 	}

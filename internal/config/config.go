@@ -25,6 +25,7 @@ type Config struct {
 	Log      Log      `yaml:"log"`
 	Session  Session  `yaml:"session"`
 	Tokens   Tokens   `yaml:"tokens"`
+	Signing  Signing  `yaml:"signing"`
 	Password Password `yaml:"password"`
 }
 
@@ -68,6 +69,20 @@ type Tokens struct {
 	AuthorizationCode Duration `yaml:"authorization_code"`
 }
 
+// Signing configures the keys that sign ID tokens and other JWTs.
+type Signing struct {
+	// Algorithm of new signing keys: SigningRS256 (default) or
+	// SigningES256. Existing keys keep theirs: a change takes effect at
+	// the next rotation (tno keys rotate).
+	Algorithm string `yaml:"algorithm"`
+}
+
+// Signing algorithms.
+const (
+	SigningRS256 = "RS256"
+	SigningES256 = "ES256"
+)
+
 // Password sets the argon2id parameters for local accounts and bounds the
 // number of hashes computed at once (each one takes MemoryKiB of memory).
 type Password struct {
@@ -97,6 +112,7 @@ func Default() Config {
 			IDToken:           Duration(10 * time.Minute),
 			AuthorizationCode: Duration(60 * time.Second),
 		},
+		Signing: Signing{Algorithm: SigningRS256},
 		// RFC 9106 second recommended option.
 		Password: Password{MemoryKiB: 64 * 1024, Iterations: 3, Parallelism: 4},
 	}

@@ -81,6 +81,8 @@ tokens:
   access_token: 5m
   id_token: 2m
   authorization_code: 30s
+signing:
+  algorithm: ES256
 password:
   memory_kib: 19456
   iterations: 2
@@ -99,6 +101,7 @@ password:
 					IDToken:           Duration(2 * time.Minute),
 					AuthorizationCode: Duration(30 * time.Second),
 				},
+				Signing:  Signing{Algorithm: "ES256"},
 				Password: Password{MemoryKiB: 19456, Iterations: 2, Parallelism: 1, MaxConcurrent: 8},
 			},
 		},
@@ -137,6 +140,7 @@ password:
 				"TNO_TOKENS_ACCESS_TOKEN=15m",
 				"TNO_TOKENS_ID_TOKEN=5m",
 				"TNO_TOKENS_AUTHORIZATION_CODE=45s",
+				"TNO_SIGNING_ALGORITHM=ES256",
 				"TNO_PASSWORD_MEMORY_KIB=131072",
 				"TNO_PASSWORD_ITERATIONS=4",
 				"TNO_PASSWORD_PARALLELISM=8",
@@ -154,6 +158,7 @@ password:
 					IDToken:           Duration(5 * time.Minute),
 					AuthorizationCode: Duration(45 * time.Second),
 				},
+				Signing:  Signing{Algorithm: "ES256"},
 				Password: Password{MemoryKiB: 131072, Iterations: 4, Parallelism: 8, MaxConcurrent: 3},
 			},
 		},
@@ -415,8 +420,8 @@ func TestCheckIssuer(t *testing.T) {
 // an unsupported type fails here rather than at run time.
 func TestLeavesSettable(t *testing.T) {
 	ls := leaves()
-	if len(ls) != 17 {
-		t.Errorf("Config has %d settable values, want 17 (update this test and the docs when adding one)", len(ls))
+	if len(ls) != 18 {
+		t.Errorf("Config has %d settable values, want 18 (update this test and the docs when adding one)", len(ls))
 	}
 	samples := map[reflect.Kind]string{
 		reflect.String: "x", reflect.Int: "1", reflect.Int64: "1s",

@@ -104,6 +104,16 @@ password:
 			want: []string{`database.driver: "mysql" is not one of sqlite, postgres`},
 		},
 		{
+			name: "unknown signing algorithm",
+			yaml: "signing:\n  algorithm: HS256\n",
+			want: []string{`signing.algorithm: "HS256" is not one of RS256, ES256`},
+		},
+		{
+			name: "signing algorithm in lower case",
+			env:  []string{"TNO_SIGNING_ALGORITHM=es256"},
+			want: []string{`signing.algorithm: "es256" is not one of RS256, ES256`},
+		},
+		{
 			name: "missing dsn_file",
 			yaml: "database:\n  driver: postgres\n  dsn_file: /nonexistent/tno-dsn\n",
 			want: []string{"database.dsn_file: open /nonexistent/tno-dsn"},

@@ -78,6 +78,10 @@ func (c *Config) Validate() error {
 		add("tokens.authorization_code", "%s is longer than the 10m that RFC 6749 allows", c.Tokens.AuthorizationCode)
 	}
 
+	if c.Signing.Algorithm != SigningRS256 && c.Signing.Algorithm != SigningES256 {
+		add("signing.algorithm", "%s", oneOf(c.Signing.Algorithm, SigningRS256, SigningES256))
+	}
+
 	p := c.Password
 	switch {
 	case p.MemoryKiB < minPasswordMemoryKiB:

@@ -77,7 +77,7 @@ func New(opts Options) (*Server, error) {
 	cfg := opts.Config
 	s := &Server{cfg: cfg, store: opts.Store, log: opts.Logger, now: opts.Now}
 	var err error
-	s.Keys, err = keys.New(keys.Options{Store: opts.Store, Now: opts.Now, Logger: opts.Logger})
+	s.Keys, err = keys.New(keys.Options{Store: opts.Store, Now: opts.Now, Logger: opts.Logger, Algorithm: cfg.Signing.Algorithm})
 	if err != nil {
 		return nil, err
 	}
