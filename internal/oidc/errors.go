@@ -19,6 +19,7 @@ func errInvalidClient(d string) *oauthError       { return &oauthError{"invalid_
 func errInvalidGrant(d string) *oauthError        { return &oauthError{"invalid_grant", d} }
 func errUnsupportedGrant(d string) *oauthError    { return &oauthError{"unsupported_grant_type", d} }
 func errInvalidScope(d string) *oauthError        { return &oauthError{"invalid_scope", d} }
+func errUnauthorizedClient(d string) *oauthError  { return &oauthError{"unauthorized_client", d} }
 func errUnsupportedResponse(d string) *oauthError { return &oauthError{"unsupported_response_type", d} }
 func errAccessDenied(d string) *oauthError        { return &oauthError{"access_denied", d} }
 func errLoginRequired(d string) *oauthError       { return &oauthError{"login_required", d} }

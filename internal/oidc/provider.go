@@ -61,6 +61,13 @@ type Options struct {
 	AccessTokenLifetime time.Duration // default 10m
 	IDTokenLifetime     time.Duration // default 10m
 	RequestLifetime     time.Duration // pending authorization requests, default 30m
+
+	// RefreshTokenLifetime is how long each refresh token may be used
+	// (default 30 days); every use rotates it. RefreshFamilyLifetime caps a
+	// chain of refresh tokens, counted from the sign-in (auth_time),
+	// after which the person signs in again (default 30 days).
+	RefreshTokenLifetime  time.Duration
+	RefreshFamilyLifetime time.Duration
 }
 
 // Provider serves the OpenID Connect endpoints.
@@ -76,6 +83,7 @@ type Provider struct {
 	now      func() time.Time
 
 	codeTTL, accessTTL, idTTL, requestTTL time.Duration
+	refreshTTL, familyTTL                 time.Duration
 	discovery                             []byte
 }
 
@@ -115,6 +123,8 @@ func New(opts Options) (*Provider, error) {
 	def(&opts.AccessTokenLifetime, 10*time.Minute)
 	def(&opts.IDTokenLifetime, 10*time.Minute)
 	def(&opts.RequestLifetime, 30*time.Minute)
+	def(&opts.RefreshTokenLifetime, 30*24*time.Hour)
+	def(&opts.RefreshFamilyLifetime, 30*24*time.Hour)
 	p := &Provider{
 		issuer: strings.TrimSuffix(opts.Issuer, "/"), basePath: strings.TrimSuffix(u.Path, "/"),
 		store: opts.Store, signer: opts.Signer, sessions: opts.Sessions, pw: opts.Passwords,
@@ -122,6 +132,7 @@ func New(opts Options) (*Provider, error) {
 		codeTTL: opts.CodeLifetime, accessTTL: opts.AccessTokenLifetime,
 		idTTL: opts.IDTokenLifetime, requestTTL: opts.RequestLifetime,
 	}
+	p.refreshTTL, p.familyTTL = opts.RefreshTokenLifetime, opts.RefreshFamilyLifetime
 	p.discovery, err = p.discoveryDocument()
 	if err != nil {
 		return nil, err
@@ -148,13 +159,15 @@ func (p *Provider) RegisterProtocol(mux *http.ServeMux) {
 	mux.HandleFunc("POST "+p.basePath+pathToken, p.handleToken)
 	mux.HandleFunc("GET "+p.basePath+pathUserinfo, p.handleUserinfo)
 	mux.HandleFunc("POST "+p.basePath+pathUserinfo, p.handleUserinfo)
+	mux.HandleFunc("POST "+p.basePath+pathRevoke, p.handleRevoke)
+	mux.HandleFunc("POST "+p.basePath+pathIntrospect, p.handleIntrospect)
 }
 
 // ProtocolPaths lists the paths RegisterProtocol mounts, for the server's
 // routing between the browser and protocol muxes.
 func (p *Provider) ProtocolPaths() []string {
 	var out []string
-	for _, s := range []string{pathDiscovery, pathJWKS, pathToken, pathUserinfo} {
+	for _, s := range []string{pathDiscovery, pathJWKS, pathToken, pathUserinfo, pathRevoke, pathIntrospect} {
 		out = append(out, p.basePath+s)
 	}
 	return out

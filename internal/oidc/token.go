@@ -1,6 +1,7 @@
 package oidc
 
 import (
+	"context"
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
@@ -10,6 +11,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/territoires-ouverts/tno/internal/apps"
 	"github.com/territoires-ouverts/tno/internal/storage"
@@ -17,45 +19,65 @@ import (
 
 // tokenResponse is RFC 6749 section 5.1 plus the ID token.
 type tokenResponse struct {
-	AccessToken string `json:"access_token"`
-	TokenType   string `json:"token_type"`
-	ExpiresIn   int64  `json:"expires_in"`
-	IDToken     string `json:"id_token,omitempty"`
-	Scope       string `json:"scope,omitempty"`
+	AccessToken  string `json:"access_token"`
+	TokenType    string `json:"token_type"`
+	ExpiresIn    int64  `json:"expires_in"`
+	RefreshToken string `json:"refresh_token,omitempty"`
+	IDToken      string `json:"id_token,omitempty"`
+	Scope        string `json:"scope,omitempty"`
 }
 
-var tokenParams = []string{"grant_type", "code", "redirect_uri", "code_verifier", "client_id", "client_secret", "scope"}
+var tokenParams = []string{"grant_type", "code", "redirect_uri", "code_verifier", "client_id", "client_secret", "scope", "refresh_token"}
 
 func (p *Provider) handleToken(w http.ResponseWriter, r *http.Request) {
+	app, form, ok := p.clientRequest(w, r, "token", tokenParams)
+	if !ok {
+		return
+	}
+	p.grant(w, r, app, form)
+}
+
+// clientRequest reads the form a client posts to the token, revocation
+// or introspection endpoint (none of params may be repeated) and
+// authenticates the client. On failure it answers the error and returns
+// ok=false.
+func (p *Provider) clientRequest(w http.ResponseWriter, r *http.Request, endpoint string, params []string) (app storage.Application, form url.Values, ok bool) {
 	ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if ct != "application/x-www-form-urlencoded" {
 		writeJSONError(w, http.StatusBadRequest, errInvalidRequest("the body must be application/x-www-form-urlencoded"))
-		return
+		return app, nil, false
 	}
 	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
 	if err := r.ParseForm(); err != nil {
 		writeJSONError(w, http.StatusBadRequest, errInvalidRequest("malformed form body"))
-		return
+		return app, nil, false
 	}
-	form := r.PostForm
-	for _, k := range tokenParams {
+	form = r.PostForm
+	for _, k := range params {
 		if len(form[k]) > 1 {
 			writeJSONError(w, http.StatusBadRequest, errInvalidRequest(k+" must not be repeated"))
-			return
+			return app, nil, false
 		}
 	}
 	cc, oe := readClientCredentials(r, form)
 	if oe == nil {
-		var app storage.Application
 		app, oe = p.authenticateClient(r, cc)
 		if oe == nil {
-			p.grant(w, r, app, form)
-			return
+			return app, form, true
 		}
 	}
+	if oe.Code == "invalid_client" {
+		p.log.InfoContext(r.Context(), endpoint+": client authentication failed", "client_id", cc.clientID, "method", cc.method)
+	}
+	writeClientError(w, oe)
+	return app, nil, false
+}
+
+// writeClientError answers an error at an endpoint clients call with
+// their credentials (RFC 6749 section 5.2).
+func writeClientError(w http.ResponseWriter, oe *oauthError) {
 	switch oe.Code {
 	case "invalid_client":
-		p.log.InfoContext(r.Context(), "token: client authentication failed", "client_id", cc.clientID, "method", cc.method)
 		w.Header().Set("WWW-Authenticate", `Basic realm="tno", charset="UTF-8"`)
 		writeJSONError(w, http.StatusUnauthorized, oe)
 	case "server_error":
@@ -69,6 +91,10 @@ func (p *Provider) grant(w http.ResponseWriter, r *http.Request, app storage.App
 	switch gt := form.Get("grant_type"); gt {
 	case "authorization_code":
 		p.grantAuthorizationCode(w, r, app, form)
+	case "refresh_token":
+		p.grantRefreshToken(w, r, app, form)
+	case "client_credentials":
+		p.grantClientCredentials(w, r, app, form)
 	case "":
 		writeJSONError(w, http.StatusBadRequest, errInvalidRequest("grant_type is missing"))
 	default:
@@ -94,10 +120,11 @@ func (p *Provider) grantAuthorizationCode(w http.ResponseWriter, r *http.Request
 	c, err := p.store.ConsumeAuthCode(ctx, hashToken(code), now)
 	switch {
 	case errors.Is(err, storage.ErrAlreadyUsed):
-		n, rerr := p.store.RevokeTokensByCode(ctx, c.Hash, now)
+		n, rerr := p.store.RevokeTokensByCode(context.WithoutCancel(ctx), c.Hash, now)
 		if rerr != nil {
 			p.log.ErrorContext(ctx, "token: revoke after code reuse", "client_id", app.ClientID, "err", rerr)
 		}
+		// audit: authorization_code_reuse (client, person, tokens revoked).
 		p.log.WarnContext(ctx, "token: authorization code reused; issued tokens revoked", "client_id", app.ClientID, "person_id", c.PersonID, "revoked", n)
 		writeJSONError(w, http.StatusBadRequest, errInvalidGrant("the authorization code was already used"))
 		return
@@ -145,7 +172,17 @@ func (p *Provider) grantAuthorizationCode(w http.ResponseWriter, r *http.Request
 		writeJSONError(w, http.StatusBadRequest, errInvalidGrant("the membership no longer grants access"))
 		return
 	}
-	resp, err := p.issueTokens(r, app, person, eligible[i], c)
+	is := issuance{
+		app: app, person: person, membership: eligible[i], sessionID: c.SessionID,
+		authTime: c.AuthTime, amr: c.AMR, nonce: c.Nonce, codeHash: c.Hash, scope: c.Scope,
+	}
+	// Refresh tokens: asked for (offline_access, allowed at the
+	// authorization endpoint by the application's scopes) or always
+	// issued to this application. Each code exchange starts a family.
+	if hasScope(c.Scope, "offline_access") || app.Settings.RefreshTokens {
+		is.familyID, is.refreshScope = storage.NewID(), c.Scope
+	}
+	resp, err := p.issueTokens(ctx, is, nil)
 	if err != nil {
 		p.log.ErrorContext(ctx, "token: issue", "client_id", app.ClientID, "err", err)
 		writeJSONError(w, http.StatusInternalServerError, errServerError("try again later"))
@@ -175,56 +212,103 @@ func verifyPKCE(c storage.AuthCode, verifier string) *oauthError {
 	return nil
 }
 
-// issueTokens stores an access token bound to the code and signs the ID
-// token.
-func (p *Provider) issueTokens(r *http.Request, app storage.Application, person storage.Person, m storage.Membership, c storage.AuthCode) (tokenResponse, error) {
-	ctx := r.Context()
+// issuance is what the token endpoint issues tokens for: a person,
+// through one membership, in one sign-in.
+type issuance struct {
+	app        storage.Application
+	person     storage.Person
+	membership storage.Membership
+	sessionID  string
+	authTime   time.Time
+	amr        []string
+	nonce      string // authorization code exchange only
+	codeHash   string // the code the tokens descend from
+	scope      string // of the access token and ID token
+	// familyID, if set, issues a refresh token of refreshScope in that
+	// family; the access token joins the family too.
+	familyID     string
+	refreshScope string
+}
+
+// issueTokens makes an access token (and a refresh token when the
+// issuance has a family), signs the ID token when the scope has openid,
+// and last hands the token records to save, which stores them; nil save
+// creates them one by one.
+func (p *Provider) issueTokens(ctx context.Context, is issuance, save func(ts ...*storage.Token) error) (tokenResponse, error) {
 	now := p.now().UTC()
 	access, hash, err := randomToken()
 	if err != nil {
 		return tokenResponse{}, err
 	}
 	t := storage.Token{
-		Hash: hash, Kind: storage.TokenAccess, ClientID: app.ClientID, PersonID: person.ID,
-		MembershipID: m.ID, SessionID: c.SessionID, Scope: c.Scope, CodeHash: c.Hash,
-		AuthTime: c.AuthTime, CreatedAt: now, ExpiresAt: now.Add(p.accessTTL),
+		Hash: hash, Kind: storage.TokenAccess, ClientID: is.app.ClientID, PersonID: is.person.ID,
+		MembershipID: is.membership.ID, SessionID: is.sessionID, Scope: is.scope, CodeHash: is.codeHash,
+		FamilyID: is.familyID, AuthTime: is.authTime, AMR: is.amr, CreatedAt: now, ExpiresAt: now.Add(p.accessTTL),
 	}
-	if err := p.store.CreateToken(ctx, &t); err != nil {
+	records := []*storage.Token{&t}
+	resp := tokenResponse{AccessToken: access, TokenType: "Bearer", ExpiresIn: int64(p.accessTTL.Seconds()), Scope: is.scope}
+	if is.familyID != "" {
+		refresh, rhash, err := randomToken()
+		if err != nil {
+			return tokenResponse{}, err
+		}
+		rt := t
+		rt.Hash, rt.Kind, rt.Scope, rt.ExpiresAt = rhash, storage.TokenRefresh, is.refreshScope, p.refreshExpiry(now, is.authTime)
+		records = append(records, &rt)
+		resp.RefreshToken = refresh
+	}
+	if hasScope(is.scope, "openid") {
+		if resp.IDToken, err = p.idToken(ctx, is, access, now); err != nil {
+			return tokenResponse{}, err
+		}
+	}
+	if save == nil {
+		save = func(ts ...*storage.Token) error {
+			for _, t := range ts {
+				if err := p.store.CreateToken(ctx, t); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}
+	if err := save(records...); err != nil {
 		return tokenResponse{}, err
 	}
-	scopes := strings.Fields(c.Scope)
-	claims, err := p.claims(ctx, person, m, scopes)
+	return resp, nil
+}
+
+// idToken signs the ID token of an issuance, issued at now with the
+// access token access.
+func (p *Provider) idToken(ctx context.Context, is issuance, access string, now time.Time) (string, error) {
+	claims, err := p.claims(ctx, is.person, is.membership, strings.Fields(is.scope))
 	if err != nil {
-		return tokenResponse{}, err
+		return "", err
 	}
 	alg, err := p.signer.SigningAlgorithm(ctx)
 	if err != nil {
-		return tokenResponse{}, err
+		return "", err
 	}
 	claims["iss"] = p.issuer
-	claims["aud"] = app.ClientID
-	claims["azp"] = app.ClientID
+	claims["aud"] = is.app.ClientID
+	claims["azp"] = is.app.ClientID
 	claims["iat"] = now.Unix()
 	claims["exp"] = now.Add(p.idTTL).Unix()
-	claims["auth_time"] = c.AuthTime.Unix()
-	if len(c.AMR) > 0 {
-		claims["amr"] = c.AMR
+	claims["auth_time"] = is.authTime.Unix()
+	if len(is.amr) > 0 {
+		claims["amr"] = is.amr
 	}
-	if c.SessionID != "" {
-		claims["sid"] = sessionSID(c.SessionID)
+	if is.sessionID != "" {
+		claims["sid"] = sessionSID(is.sessionID)
 	}
-	if c.Nonce != "" {
-		claims["nonce"] = c.Nonce
+	if is.nonce != "" {
+		claims["nonce"] = is.nonce
 	}
 	if h, ok := halfHash(alg, access); ok {
 		claims["at_hash"] = h
 	}
-	idToken, err := p.signClaims(ctx, claims)
-	if err != nil {
-		return tokenResponse{}, err
-	}
-	return tokenResponse{
-		AccessToken: access, TokenType: "Bearer", ExpiresIn: int64(p.accessTTL.Seconds()),
-		IDToken: idToken, Scope: c.Scope,
-	}, nil
+	return p.signClaims(ctx, claims)
 }
+
+// hasScope reports whether the space-separated scope holds s.
+func hasScope(scope, s string) bool { return slices.Contains(strings.Fields(scope), s) }

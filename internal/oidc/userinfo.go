@@ -81,6 +81,10 @@ func (p *Provider) handleUserinfo(w http.ResponseWriter, r *http.Request) {
 		p.bearerError(w, http.StatusUnauthorized, "invalid_token", "the access token is invalid, expired or revoked")
 		return
 	}
+	if t.PersonID == "" {
+		p.bearerError(w, http.StatusUnauthorized, "invalid_token", "the access token was issued to a client, for no person")
+		return
+	}
 	scopes := strings.Fields(t.Scope)
 	if !slices.Contains(scopes, "openid") {
 		p.bearerError(w, http.StatusForbidden, "insufficient_scope", "the openid scope is required")

@@ -24,6 +24,8 @@ func (s *Server) RunJanitor(ctx context.Context) {
 func (s *Server) sweep(ctx context.Context) {
 	// Keep expired rows a day: a reused code must still be recognized as
 	// reused (and revoke its tokens) for a while after it expired.
+	// DeleteExpiredTokens also keeps spent refresh tokens while their
+	// family lives, so that their reuse still revokes the family.
 	before := s.now().UTC().Add(-24 * time.Hour)
 	for name, f := range map[string]func(context.Context, time.Time) (int, error){
 		"auth_requests": s.store.DeleteExpiredAuthRequests,

@@ -119,20 +119,28 @@ const (
 )
 
 // Token is an issued opaque token; only its hash is stored.
+//
+// Refresh tokens rotate: each use marks the token used (UseRefreshToken)
+// and issues a new one in the same family. Every token issued from one
+// authorization code shares its FamilyID, access tokens included, so
+// that revoking the family (reuse of a refresh token, revocation, reuse
+// of the code) revokes them all.
 type Token struct {
 	Hash         string // hex SHA-256 of the token
 	Kind         string // TokenAccess or TokenRefresh
 	ClientID     string
-	PersonID     string
+	PersonID     string // empty for a token issued to the client itself (client_credentials)
 	MembershipID string
 	SessionID    string
 	Scope        string
-	CodeHash     string // authorization code it was issued from, if any
-	FamilyID     string // refresh-token family (later)
+	CodeHash     string // authorization code the token descends from, if any
+	FamilyID     string // refresh-token family; empty when no refresh token was issued
 	AuthTime     time.Time
+	AMR          []string // authentication methods, repeated in refreshed ID tokens
 	CreatedAt    time.Time
 	ExpiresAt    time.Time
 	RevokedAt    *time.Time
+	UsedAt       *time.Time // refresh tokens: when it was exchanged (rotated)
 }
 
 // Tokens stores issued tokens.
@@ -141,7 +149,30 @@ type Tokens interface {
 	GetToken(ctx context.Context, hash string) (Token, error)
 	RevokeToken(ctx context.Context, hash string, at time.Time) error
 	// RevokeTokensByCode revokes every token issued from an authorization
-	// code and returns how many it revoked.
+	// code, and every token of the refresh-token families those started,
+	// and returns how many it revoked.
 	RevokeTokensByCode(ctx context.Context, codeHash string, at time.Time) (int, error)
+	// UseRefreshToken marks a refresh token used at now and returns it,
+	// atomically: of concurrent callers exactly one wins. If it was already
+	// used it returns the token and an error wrapping ErrAlreadyUsed, and
+	// the caller must revoke its family. An unknown hash, the hash of an
+	// access token, or a revoked refresh token not used yet is
+	// ErrNotFound. Expiry is the caller's check.
+	UseRefreshToken(ctx context.Context, hash string, now time.Time) (Token, error)
+	// RotateRefreshToken is UseRefreshToken and CreateToken of each of
+	// next (the tokens issued in exchange) in one transaction: either the
+	// token is spent and next stored, or neither. A family revocation
+	// running at the same time revokes next too (see RevokeTokenFamily).
+	RotateRefreshToken(ctx context.Context, hash string, now time.Time, next ...*Token) (Token, error)
+	// RevokeTokenFamily revokes every token of a family not yet revoked
+	// (refresh and access tokens) and returns how many. An empty familyID
+	// revokes nothing. Tokens that a concurrent RotateRefreshToken adds to
+	// the family are revoked too: rotation needs an unrevoked refresh
+	// token, and the revocation repeats until it finds nothing left.
+	RevokeTokenFamily(ctx context.Context, familyID string, at time.Time) (int, error)
+	// DeleteExpiredTokens deletes the tokens with ExpiresAt strictly before
+	// before and returns how many, but keeps the refresh tokens of a family
+	// that still has a token expiring at or after before: a used refresh
+	// token must be recognized as reused while its family lives.
 	DeleteExpiredTokens(ctx context.Context, before time.Time) (int, error)
 }
