@@ -141,6 +141,10 @@ func validateSettings(a storage.Application, add func(field, format string, args
 
 	if t := s.SubjectType; t != "" && !slices.Contains(subjectTypes, t) {
 		add("subject_type", "%s", oneOf(t, subjectTypes))
+	} else if t == SubjectPairwise && len(a.RedirectURIs) > 0 { // none: reported above
+		if _, err := SectorIdentifier(a); err != nil {
+			add("subject_type", "%v", err)
+		}
 	}
 	if alg := s.UserinfoSignedResponseAlg; alg != "" && !slices.Contains(signingAlgs, alg) {
 		add("userinfo_signed_response_alg", "%s", oneOf(alg, signingAlgs))
@@ -163,6 +167,32 @@ func validateSettings(a storage.Application, add func(field, format string, args
 	} else if s.BackchannelLogoutSessionRequired {
 		add("backchannel_logout_session_required", "needs backchannel_logout_uri")
 	}
+}
+
+// SectorIdentifier returns the sector of a pairwise application (OpenID
+// Connect Core section 8.1): the host of its redirect URIs, lower case,
+// without the port. All of them must share that host, since the sector
+// keys the application's subject identifiers; sector_identifier_uri,
+// which would group several hosts, is not supported.
+func SectorIdentifier(a storage.Application) (string, error) {
+	var sector string
+	for _, raw := range a.RedirectURIs {
+		u, err := url.Parse(raw)
+		if err != nil || u.Hostname() == "" {
+			return "", fmt.Errorf("pairwise: redirect URI %q has no host", raw)
+		}
+		host := strings.ToLower(u.Hostname())
+		switch {
+		case sector == "":
+			sector = host
+		case host != sector:
+			return "", fmt.Errorf("pairwise: every redirect URI must have the same host (the sector), got %q and %q", sector, host)
+		}
+	}
+	if sector == "" {
+		return "", errors.New("pairwise: the application needs a redirect URI, whose host is its sector")
+	}
+	return sector, nil
 }
 
 func oneOf(got string, choices []string) string {

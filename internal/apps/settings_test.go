@@ -255,6 +255,22 @@ func TestValidateSettings(t *testing.T) {
 		{"public subject", func(a *storage.Application) { a.Settings.SubjectType = "public" }, nil},
 		{"pairwise subject", func(a *storage.Application) { a.Settings.SubjectType = "pairwise" }, nil},
 		{"unknown subject type", func(a *storage.Application) { a.Settings.SubjectType = "ephemeral" }, []string{"subject_type"}},
+		{"pairwise, one host on several paths and ports", func(a *storage.Application) {
+			a.Settings.SubjectType = "pairwise"
+			a.RedirectURIs = []string{"https://rh.ville-exemple.fr/callback", "https://RH.ville-exemple.fr:8443/cb?tenant=42"}
+		}, nil},
+		{"pairwise, two hosts", func(a *storage.Application) {
+			a.Settings.SubjectType = "pairwise"
+			a.RedirectURIs = []string{"https://rh.ville-exemple.fr/callback", "https://paie.ville-exemple.fr/callback"}
+		}, []string{"subject_type"}},
+		{"public subject, two hosts", func(a *storage.Application) {
+			a.Settings.SubjectType = "public"
+			a.RedirectURIs = []string{"https://rh.ville-exemple.fr/callback", "https://paie.ville-exemple.fr/callback"}
+		}, nil},
+		{"pairwise, no redirect URI: reported once", func(a *storage.Application) {
+			a.Settings.SubjectType = "pairwise"
+			a.RedirectURIs = nil
+		}, []string{"redirect_uris"}},
 		{"userinfo RS256", func(a *storage.Application) { a.Settings.UserinfoSignedResponseAlg = "RS256" }, nil},
 		{"userinfo none", func(a *storage.Application) { a.Settings.UserinfoSignedResponseAlg = "none" }, []string{"userinfo_signed_response_alg"}},
 		{"userinfo HS256", func(a *storage.Application) { a.Settings.UserinfoSignedResponseAlg = "HS256" }, []string{"userinfo_signed_response_alg"}},

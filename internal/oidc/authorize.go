@@ -88,7 +88,9 @@ func (p *Provider) parseAuthorize(r *http.Request, form url.Values) parsedAuthor
 		return fail(errRequestNotSupported("request objects are not supported"))
 	}
 	if form.Has("request_uri") {
-		return fail(errRequestURINotSupported("request_uri is not supported"))
+		// handleAuthorize takes request_uri apart (pushedAuthorize), and
+		// handlePAR refuses it.
+		return fail(errInvalidRequest("request_uri comes alone, with client_id only"))
 	}
 	switch rm := out.req.ResponseMode; rm {
 	case "", "query":
@@ -210,9 +212,23 @@ func (p *Provider) handleAuthorize(w http.ResponseWriter, r *http.Request) {
 	if r.Method == http.MethodPost {
 		form = r.PostForm
 	}
+	if form.Has("request_uri") {
+		p.pushedAuthorize(w, r, form)
+		return
+	}
+	p.authorize(w, r, form, false)
+}
+
+// authorize validates an authorization request, sent directly or pushed
+// first (RFC 9126), stores it and carries it forward.
+func (p *Provider) authorize(w http.ResponseWriter, r *http.Request, form url.Values, pushed bool) {
 	pa := p.parseAuthorize(r, form)
 	if pa.pageMessage != "" {
 		p.web.Render(w, r, http.StatusBadRequest, messagePage(http.StatusBadRequest, pa.pageTitle, pa.pageMessage, pa.pageDetail))
+		return
+	}
+	if !pushed && pa.app.Settings.RequirePAR {
+		p.redirectError(w, r, pa.req, errInvalidRequest("pushed authorization request required"))
 		return
 	}
 	if pa.redirectErr != nil {

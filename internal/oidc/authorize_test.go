@@ -178,7 +178,7 @@ func TestParseAuthorize(t *testing.T) {
 		{"repeated scope", authorizeQuery("scope", []string{"openid", "openid"}), "", "invalid_request", nil},
 		{"repeated state", authorizeQuery("state", []string{"a", "b"}), "", "invalid_request", nil},
 		{"request object", authorizeQuery("request", "eyJ..."), "", "request_not_supported", nil},
-		{"request_uri", authorizeQuery("request_uri", "https://rh.ville-exemple.fr/r"), "", "request_uri_not_supported", nil},
+		{"request_uri with other parameters", authorizeQuery("request_uri", requestURIPrefix+"abc"), "", "invalid_request", nil},
 		{"response_mode=fragment", authorizeQuery("response_mode", "fragment"), "", "invalid_request", nil},
 		{"response_mode=form_post", authorizeQuery("response_mode", "form_post"), "", "invalid_request", nil},
 		{"no response_type", authorizeQuery("response_type", nil), "", "invalid_request", nil},

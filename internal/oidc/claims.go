@@ -22,12 +22,17 @@ type mandateClaim struct {
 	EndsAt      string `json:"ends_at,omitempty"`
 }
 
-// claims returns the person's claims released by scopes, in the context
-// of membership m (standard OpenID Connect claims and ProConnect's agent
-// claims, each ProConnect scope releasing the claim of the same name).
-func (p *Provider) claims(ctx context.Context, person storage.Person, m storage.Membership, scopes []string) (map[string]any, error) {
+// claims returns the person's claims released to app by scopes, in the
+// context of membership m (standard OpenID Connect claims and ProConnect's
+// agent claims, each ProConnect scope releasing the claim of the same
+// name). sub is the person's subject identifier for app (subject).
+func (p *Provider) claims(ctx context.Context, app storage.Application, person storage.Person, m storage.Membership, scopes []string) (map[string]any, error) {
 	has := func(s string) bool { return slices.Contains(scopes, s) }
-	c := map[string]any{"sub": person.ID}
+	sub, err := p.subject(ctx, app, person.ID)
+	if err != nil {
+		return nil, err
+	}
+	c := map[string]any{"sub": sub}
 	usual := person.UsualName
 	if usual == "" {
 		usual = person.FamilyName
@@ -62,7 +67,7 @@ func (p *Provider) claims(ctx context.Context, person storage.Person, m storage.
 		c["usual_name"] = usual
 	}
 	if has("uid") {
-		c["uid"] = person.ID
+		c["uid"] = sub // the person ID, unless pairwise: uid must not undo it
 	}
 	if has("organizational_unit") && m.Service != "" {
 		c["organizational_unit"] = m.Service

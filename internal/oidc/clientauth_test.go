@@ -92,17 +92,17 @@ func TestReadClientCredentials(t *testing.T) {
 		want     clientCredentials
 		wantCode string // OAuth error code, "" for success
 	}{
-		{"basic", basic("portail-rh:s3cret"), url.Values{}, clientCredentials{"client_secret_basic", "portail-rh", "s3cret"}, ""},
-		{"basic, form-encoded", basic("tno%2Dpeer:a%2Bb"), nil, clientCredentials{"client_secret_basic", "tno-peer", "a+b"}, ""},
-		{"basic with matching form client_id", basic("portail-rh:s3cret"), url.Values{"client_id": {"portail-rh"}}, clientCredentials{"client_secret_basic", "portail-rh", "s3cret"}, ""},
+		{"basic", basic("portail-rh:s3cret"), url.Values{}, clientCredentials{method: "client_secret_basic", clientID: "portail-rh", secret: "s3cret"}, ""},
+		{"basic, form-encoded", basic("tno%2Dpeer:a%2Bb"), nil, clientCredentials{method: "client_secret_basic", clientID: "tno-peer", secret: "a+b"}, ""},
+		{"basic with matching form client_id", basic("portail-rh:s3cret"), url.Values{"client_id": {"portail-rh"}}, clientCredentials{method: "client_secret_basic", clientID: "portail-rh", secret: "s3cret"}, ""},
 		{"basic with mismatching form client_id", basic("portail-rh:s3cret"), url.Values{"client_id": {"mobile"}}, clientCredentials{}, "invalid_request"},
 		{"basic and client_secret", basic("portail-rh:s3cret"), url.Values{"client_secret": {"s3cret"}}, clientCredentials{}, "invalid_request"},
 		{"basic and empty client_secret", basic("portail-rh:s3cret"), url.Values{"client_secret": {""}}, clientCredentials{}, "invalid_request"},
 		{"malformed basic", "Basic %%%", url.Values{"client_id": {"portail-rh"}}, clientCredentials{}, "invalid_client"},
 		{"other scheme", "Bearer abc", url.Values{"client_id": {"portail-rh"}}, clientCredentials{}, "invalid_client"},
-		{"post", "", url.Values{"client_id": {"portail-rh"}, "client_secret": {"s3cret"}}, clientCredentials{"client_secret_post", "portail-rh", "s3cret"}, ""},
-		{"post, empty secret", "", url.Values{"client_id": {"portail-rh"}, "client_secret": {""}}, clientCredentials{"client_secret_post", "portail-rh", ""}, ""},
-		{"none", "", url.Values{"client_id": {"mobile"}}, clientCredentials{"none", "mobile", ""}, ""},
+		{"post", "", url.Values{"client_id": {"portail-rh"}, "client_secret": {"s3cret"}}, clientCredentials{method: "client_secret_post", clientID: "portail-rh", secret: "s3cret"}, ""},
+		{"post, empty secret", "", url.Values{"client_id": {"portail-rh"}, "client_secret": {""}}, clientCredentials{method: "client_secret_post", clientID: "portail-rh", secret: ""}, ""},
+		{"none", "", url.Values{"client_id": {"mobile"}}, clientCredentials{method: "none", clientID: "mobile"}, ""},
 		{"secret without client_id", "", url.Values{"client_secret": {"s3cret"}}, clientCredentials{}, "invalid_client"},
 		{"nothing", "", url.Values{}, clientCredentials{}, "invalid_client"},
 	}

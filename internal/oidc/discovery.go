@@ -25,15 +25,23 @@ func (p *Provider) discoveryDocument() ([]byte, error) {
 		"revocation_endpoint":                            p.url(pathRevoke),
 		"introspection_endpoint":                         p.url(pathIntrospect),
 		"jwks_uri":                                       p.url(pathJWKS),
+		"pushed_authorization_request_endpoint":          p.url(pathPAR),
+		"require_pushed_authorization_requests":          false, // per application (RFC 9126 section 6)
+		"end_session_endpoint":                           p.url(pathLogout),
+		"frontchannel_logout_supported":                  true,
+		"frontchannel_logout_session_supported":          true,
+		"backchannel_logout_supported":                   true,
+		"backchannel_logout_session_supported":           true,
 		"scopes_supported":                               apps.Scopes(),
 		"response_types_supported":                       []string{"code"},
 		"response_modes_supported":                       []string{"query"},
 		"grant_types_supported":                          []string{"authorization_code", "refresh_token", "client_credentials"},
-		"subject_types_supported":                        []string{"public"},
+		"subject_types_supported":                        apps.SubjectTypes(),
+		"userinfo_signing_alg_values_supported":          apps.SigningAlgs(),
 		"id_token_signing_alg_values_supported":          []string{"RS256", "ES256"},
-		"token_endpoint_auth_methods_supported":          []string{"client_secret_basic", "client_secret_post", "none"},
-		"revocation_endpoint_auth_methods_supported":     []string{"client_secret_basic", "client_secret_post", "none"},
-		"introspection_endpoint_auth_methods_supported":  []string{"client_secret_basic", "client_secret_post"},
+		"token_endpoint_auth_methods_supported":          []string{"client_secret_basic", "client_secret_post", "private_key_jwt", "none"},
+		"revocation_endpoint_auth_methods_supported":     []string{"client_secret_basic", "client_secret_post", "private_key_jwt", "none"},
+		"introspection_endpoint_auth_methods_supported":  []string{"client_secret_basic", "client_secret_post", "private_key_jwt"},
 		"code_challenge_methods_supported":               []string{"S256"},
 		"claims_supported":                               claimsSupported,
 		"prompt_values_supported":                        []string{"none", "login"},
@@ -42,6 +50,10 @@ func (p *Provider) discoveryDocument() ([]byte, error) {
 		"request_parameter_supported":                    false,
 		"request_uri_parameter_supported":                false,
 		"authorization_response_iss_parameter_supported": true,
+	}
+	// private_key_jwt (RFC 7523) at every endpoint that authenticates clients.
+	for _, e := range []string{"token", "revocation", "introspection"} {
+		doc[e+"_endpoint_auth_signing_alg_values_supported"] = assertionAlgNames()
 	}
 	return json.MarshalIndent(doc, "", "  ")
 }

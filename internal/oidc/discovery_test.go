@@ -108,7 +108,7 @@ func TestDiscoveryDocument(t *testing.T) {
 				"response_types_supported":              {"code"},
 				"response_modes_supported":              {"query"},
 				"grant_types_supported":                 {"authorization_code", "refresh_token", "client_credentials"},
-				"token_endpoint_auth_methods_supported": {"client_secret_basic", "client_secret_post", "none"},
+				"token_endpoint_auth_methods_supported": {"client_secret_basic", "client_secret_post", "private_key_jwt", "none"},
 				"scopes_supported":                      apps.Scopes(),
 			}
 			for k, v := range lists {
@@ -132,7 +132,7 @@ func TestDiscoveryDocument(t *testing.T) {
 			for _, s := range p.ProtocolPaths() {
 				paths[s] = true
 			}
-			for _, s := range []string{"/.well-known/openid-configuration", "/jwks", "/token", "/userinfo", "/revoke", "/introspect"} {
+			for _, s := range []string{"/.well-known/openid-configuration", "/jwks", "/token", "/userinfo", "/revoke", "/introspect", "/par"} {
 				if !paths[tt.base+s] {
 					t.Errorf("ProtocolPaths() = %v, missing %s", p.ProtocolPaths(), tt.base+s)
 				}

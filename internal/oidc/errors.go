@@ -25,9 +25,6 @@ func errAccessDenied(d string) *oauthError        { return &oauthError{"access_d
 func errLoginRequired(d string) *oauthError       { return &oauthError{"login_required", d} }
 func errServerError(d string) *oauthError         { return &oauthError{"server_error", d} }
 func errRequestNotSupported(d string) *oauthError { return &oauthError{"request_not_supported", d} }
-func errRequestURINotSupported(d string) *oauthError {
-	return &oauthError{"request_uri_not_supported", d}
-}
 
 func writeJSONError(w http.ResponseWriter, status int, e *oauthError) {
 	w.Header().Set("Content-Type", "application/json")

@@ -122,7 +122,11 @@ func (p *Provider) introspect(ctx context.Context, caller storage.Application, r
 	if !slices.ContainsFunc(apps.Eligible(owner, ms, now), func(m storage.Membership) bool { return m.ID == t.MembershipID }) {
 		return inactive, nil
 	}
-	out.Sub, out.Username, out.AuthTime = person.ID, person.Username, t.AuthTime.Unix()
+	sub, err := p.subject(ctx, owner, person.ID) // as the token's application sees the person
+	if err != nil {
+		return inactive, err
+	}
+	out.Sub, out.Username, out.AuthTime = sub, person.Username, t.AuthTime.Unix()
 	if t.SessionID != "" {
 		out.Sid = sessionSID(t.SessionID)
 	}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/territoires-ouverts/tno/internal/apps"
 	"github.com/territoires-ouverts/tno/internal/directory"
+	"github.com/territoires-ouverts/tno/internal/logout"
 	"github.com/territoires-ouverts/tno/internal/storage"
 	"github.com/territoires-ouverts/tno/internal/web"
 )
@@ -81,7 +82,7 @@ func (p *Provider) resume(w http.ResponseWriter, r *http.Request, app storage.Ap
 	if ok {
 		person, err := p.store.GetPerson(ctx, sess.PersonID)
 		if err != nil || person.Disabled {
-			_ = p.sessions.End(ctx, w, r)
+			p.endCurrentSession(ctx, w, r, logout.ReasonPersonDisabled)
 			ok = false
 		}
 	}
@@ -108,7 +109,7 @@ func (p *Provider) resume(w http.ResponseWriter, r *http.Request, app storage.Ap
 		_ = p.store.DeleteAuthRequest(ctx, req.ID)
 		p.web.Render(w, r, http.StatusForbidden, messagePage(http.StatusForbidden, "refused.title", "refused.message", ""))
 	case len(eligible) == 1:
-		p.issueCode(w, r, req, sess, eligible[0])
+		p.issueCode(w, r, app, req, sess, eligible[0])
 	case hasPrompt(req.Prompt, "none"):
 		p.finishWithError(w, r, req, &oauthError{"account_selection_required", "the person must choose an organization"})
 	default:
@@ -164,10 +165,9 @@ func (p *Provider) handleLoginSubmit(w http.ResponseWriter, r *http.Request) {
 		})
 		return
 	}
-	// A new sign-in always gets a new session (no fixation).
-	if err := p.sessions.End(r.Context(), w, r); err != nil {
-		p.log.WarnContext(r.Context(), "end previous session", "err", err)
-	}
+	// A new sign-in always gets a new session (no fixation); the
+	// applications the previous one signed into are told it ended.
+	p.endCurrentSession(r.Context(), w, r, logout.ReasonNewSignIn)
 	sess, err := p.sessions.Create(r.Context(), w, person.ID, []string{"pwd"}, "")
 	if err != nil {
 		p.web.Error(w, r, http.StatusInternalServerError, "error.title", "error.generic", err)
@@ -191,7 +191,7 @@ func (p *Provider) continueWith(w http.ResponseWriter, r *http.Request, app stor
 		_ = p.store.DeleteAuthRequest(r.Context(), req.ID)
 		p.web.Render(w, r, http.StatusForbidden, messagePage(http.StatusForbidden, "refused.title", "refused.message", ""))
 	case 1:
-		p.issueCode(w, r, req, sess, eligible[0])
+		p.issueCode(w, r, app, req, sess, eligible[0])
 	default:
 		http.Redirect(w, r, p.basePath+pathSelect+"?request="+url.QueryEscape(req.ID), http.StatusSeeOther)
 	}
@@ -277,7 +277,7 @@ func (p *Provider) handleSelectSubmit(w http.ResponseWriter, r *http.Request) {
 	choice := r.PostForm.Get("membership")
 	for _, m := range eligible {
 		if m.ID == choice {
-			p.issueCode(w, r, req, sess, m)
+			p.issueCode(w, r, app, req, sess, m)
 			return
 		}
 	}
@@ -307,7 +307,7 @@ func hashToken(v string) string {
 
 // issueCode creates the authorization code and sends the browser back to
 // the application.
-func (p *Provider) issueCode(w http.ResponseWriter, r *http.Request, req storage.AuthRequest, sess storage.Session, m storage.Membership) {
+func (p *Provider) issueCode(w http.ResponseWriter, r *http.Request, app storage.Application, req storage.AuthRequest, sess storage.Session, m storage.Membership) {
 	code, hash, err := randomToken()
 	if err != nil {
 		p.web.Error(w, r, http.StatusInternalServerError, "error.title", "error.generic", err)
@@ -319,6 +319,20 @@ func (p *Provider) issueCode(w http.ResponseWriter, r *http.Request, req storage
 		RedirectURI: req.RedirectURI, Scope: req.Scope, Nonce: req.Nonce,
 		CodeChallenge: req.CodeChallenge, CodeChallengeMethod: req.CodeChallengeMethod, Claims: req.Claims,
 		AuthTime: sess.AuthTime, AMR: sess.AMR, ACR: sess.ACR, CreatedAt: now, ExpiresAt: now.Add(p.codeTTL),
+	}
+	// Remember that the session signed into the application, for single
+	// logout: its logout token will carry the sid and sub of the ID token.
+	// A failure would leave the application out of the notifications:
+	// refuse the sign-in instead.
+	sub, err := p.subject(r.Context(), app, sess.PersonID)
+	if err != nil {
+		p.web.Error(w, r, http.StatusInternalServerError, "error.title", "error.generic", err)
+		return
+	}
+	sc := storage.SessionClient{SessionID: sess.ID, ClientID: req.ClientID, SID: sessionSID(sess.ID), Subject: sub, LastAt: now}
+	if err := p.store.RecordSessionClient(r.Context(), &sc); err != nil {
+		p.web.Error(w, r, http.StatusInternalServerError, "error.title", "error.generic", err)
+		return
 	}
 	if err := p.store.CreateAuthCode(r.Context(), &c); err != nil {
 		p.web.Error(w, r, http.StatusInternalServerError, "error.title", "error.generic", err)

@@ -2,8 +2,8 @@
 // authorization endpoint and its login and organization-chooser pages, the
 // token endpoint and userinfo. OAuth error codes live here only.
 //
-// It imports storage, apps, territory, session, directory and web; never
-// server, portal, admin or another protocol package.
+// It imports storage, apps, territory, session, directory, logout and web;
+// never server, portal, admin or another protocol package.
 package oidc
 
 import (
@@ -44,6 +44,9 @@ type Store interface {
 	storage.AuthRequests
 	storage.AuthCodes
 	storage.Tokens
+	storage.SessionClients
+	storage.ClientRequests
+	storage.DeploymentSecrets
 }
 
 // Options configures a Provider.
@@ -54,6 +57,7 @@ type Options struct {
 	Sessions  *session.Manager
 	Passwords directory.PasswordAuthenticator
 	Renderer  Renderer
+	Logout    SessionEnder // single logout; nil ends sessions without notifying applications
 	Logger    *slog.Logger
 	Now       func() time.Time
 
@@ -79,12 +83,17 @@ type Provider struct {
 	sessions *session.Manager
 	pw       directory.PasswordAuthenticator
 	web      Renderer
+	logout   SessionEnder
 	log      *slog.Logger
 	now      func() time.Time
 
 	codeTTL, accessTTL, idTTL, requestTTL time.Duration
 	refreshTTL, familyTTL                 time.Duration
 	discovery                             []byte
+	pairwise                              pairwiseKey // subject.go
+	userinfoAlgWarned                     onceSet     // userinfo.go
+
+	clientKeys *clientKeySource // applications' public keys, clientjwt.go
 }
 
 // Endpoint paths, relative to the issuer.
@@ -96,6 +105,8 @@ const (
 	pathSelect    = "/select"
 	pathToken     = "/token"
 	pathUserinfo  = "/userinfo"
+	pathLogout    = "/logout"         // end_session_endpoint
+	pathLogoutOK  = "/logout/confirm" // the confirmation form posts here
 )
 
 // New returns a Provider.
@@ -133,6 +144,8 @@ func New(opts Options) (*Provider, error) {
 		idTTL: opts.IDTokenLifetime, requestTTL: opts.RequestLifetime,
 	}
 	p.refreshTTL, p.familyTTL = opts.RefreshTokenLifetime, opts.RefreshFamilyLifetime
+	p.logout = opts.Logout
+	p.clientKeys = newClientKeySource(func() time.Time { return p.now() }, p.log)
 	p.discovery, err = p.discoveryDocument()
 	if err != nil {
 		return nil, err
@@ -149,6 +162,9 @@ func (p *Provider) RegisterBrowser(mux *http.ServeMux) {
 	mux.HandleFunc("POST "+p.basePath+pathLogin, p.handleLoginSubmit)
 	mux.HandleFunc("GET "+p.basePath+pathSelect, p.handleSelectPage)
 	mux.HandleFunc("POST "+p.basePath+pathSelect, p.handleSelectSubmit)
+	mux.HandleFunc("GET "+p.basePath+pathLogout, p.handleEndSession)
+	mux.HandleFunc("POST "+p.basePath+pathLogout, p.handleEndSession)
+	mux.HandleFunc("POST "+p.basePath+pathLogoutOK, p.handleEndSessionConfirm)
 }
 
 // RegisterProtocol mounts the endpoints relying parties call directly
@@ -161,13 +177,14 @@ func (p *Provider) RegisterProtocol(mux *http.ServeMux) {
 	mux.HandleFunc("POST "+p.basePath+pathUserinfo, p.handleUserinfo)
 	mux.HandleFunc("POST "+p.basePath+pathRevoke, p.handleRevoke)
 	mux.HandleFunc("POST "+p.basePath+pathIntrospect, p.handleIntrospect)
+	mux.HandleFunc("POST "+p.basePath+pathPAR, p.handlePAR)
 }
 
 // ProtocolPaths lists the paths RegisterProtocol mounts, for the server's
 // routing between the browser and protocol muxes.
 func (p *Provider) ProtocolPaths() []string {
 	var out []string
-	for _, s := range []string{pathDiscovery, pathJWKS, pathToken, pathUserinfo, pathRevoke, pathIntrospect} {
+	for _, s := range []string{pathDiscovery, pathJWKS, pathToken, pathUserinfo, pathRevoke, pathIntrospect, pathPAR} {
 		out = append(out, p.basePath+s)
 	}
 	return out

@@ -61,7 +61,7 @@ func (p *Provider) clientRequest(w http.ResponseWriter, r *http.Request, endpoin
 	}
 	cc, oe := readClientCredentials(r, form)
 	if oe == nil {
-		app, oe = p.authenticateClient(r, cc)
+		app, oe = p.authenticateClient(r, cc, endpoint)
 		if oe == nil {
 			return app, form, true
 		}
@@ -281,7 +281,7 @@ func (p *Provider) issueTokens(ctx context.Context, is issuance, save func(ts ..
 // idToken signs the ID token of an issuance, issued at now with the
 // access token access.
 func (p *Provider) idToken(ctx context.Context, is issuance, access string, now time.Time) (string, error) {
-	claims, err := p.claims(ctx, is.person, is.membership, strings.Fields(is.scope))
+	claims, err := p.claims(ctx, is.app, is.person, is.membership, strings.Fields(is.scope))
 	if err != nil {
 		return "", err
 	}

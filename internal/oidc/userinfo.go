@@ -1,10 +1,14 @@
 package oidc
 
 import (
+	"context"
 	"errors"
+	"io"
 	"net/http"
 	"slices"
 	"strings"
+	"sync"
+	"time"
 
 	"github.com/territoires-ouverts/tno/internal/apps"
 	"github.com/territoires-ouverts/tno/internal/storage"
@@ -111,11 +115,57 @@ func (p *Provider) handleUserinfo(w http.ResponseWriter, r *http.Request) {
 		p.bearerError(w, http.StatusUnauthorized, "invalid_token", "the membership no longer grants access")
 		return
 	}
-	claims, err := p.claims(ctx, person, eligible[i], scopes)
+	claims, err := p.claims(ctx, app, person, eligible[i], scopes)
 	if err != nil {
-		p.log.ErrorContext(ctx, "userinfo: claims", "err", err)
+		p.log.ErrorContext(ctx, "userinfo: claims", "client_id", app.ClientID, "err", err)
 		writeJSONError(w, http.StatusInternalServerError, errServerError("try again later"))
 		return
 	}
-	writeJSON(w, claims)
+	if app.Settings.UserinfoSignedResponseAlg == "" {
+		writeJSON(w, claims)
+		return
+	}
+	jwt, err := p.signedUserinfo(ctx, app, claims, now)
+	if err != nil {
+		p.log.ErrorContext(ctx, "userinfo: sign", "client_id", app.ClientID, "err", err)
+		writeJSONError(w, http.StatusInternalServerError, errServerError("try again later"))
+		return
+	}
+	w.Header().Set("Content-Type", "application/jwt")
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("Pragma", "no-cache")
+	_, _ = io.WriteString(w, jwt)
+}
+
+// signedUserinfo signs the userinfo claims for app as a JWT (OpenID
+// Connect Core section 5.3.2), with iss, aud (the client ID) and iat.
+//
+// TNO holds one signing algorithm at a time (signing.algorithm, see
+// internal/keys), so the JWT is signed with the current key whatever alg
+// the application registered. When they differ, the application is
+// probably misconfigured (or the keys were rotated to another
+// algorithm): a warning is logged, once per application, algorithm pair
+// and process, and the answer is still signed, as ID tokens are.
+func (p *Provider) signedUserinfo(ctx context.Context, app storage.Application, claims map[string]any, now time.Time) (string, error) {
+	alg, err := p.signer.SigningAlgorithm(ctx)
+	if err != nil {
+		return "", err
+	}
+	if want := app.Settings.UserinfoSignedResponseAlg; alg != want && p.userinfoAlgWarned.first(app.ClientID+" "+want+" "+alg) {
+		p.log.WarnContext(ctx, "userinfo: the application asks for another signing algorithm than the current key's; signed with the current key",
+			"client_id", app.ClientID, "userinfo_signed_response_alg", want, "alg", alg)
+	}
+	claims["iss"] = p.issuer
+	claims["aud"] = app.ClientID
+	claims["iat"] = now.Unix()
+	return p.signClaims(ctx, claims)
+}
+
+// onceSet remembers keys: first reports whether it sees key for the first
+// time. Its zero value is ready to use.
+type onceSet struct{ m sync.Map }
+
+func (s *onceSet) first(key string) bool {
+	_, seen := s.m.LoadOrStore(key, struct{}{})
+	return !seen
 }

@@ -7,8 +7,13 @@ import (
 
 // RunJanitor deletes expired authorization requests, codes, tokens and
 // sessions every few minutes until ctx ends. Several instances may run it
-// at once: deletions are idempotent.
+// at once: deletions are idempotent. It also runs the back-channel logout
+// sender (logout.Service.Run), which instances share through the database,
+// and returns once the sender has stopped.
 func (s *Server) RunJanitor(ctx context.Context) {
+	sender := make(chan struct{})
+	go func() { defer close(sender); s.Logout.Run(ctx) }()
+	defer func() { <-sender }()
 	t := time.NewTicker(5 * time.Minute)
 	defer t.Stop()
 	for {
@@ -28,10 +33,12 @@ func (s *Server) sweep(ctx context.Context) {
 	// family lives, so that their reuse still revokes the family.
 	before := s.now().UTC().Add(-24 * time.Hour)
 	for name, f := range map[string]func(context.Context, time.Time) (int, error){
-		"auth_requests": s.store.DeleteExpiredAuthRequests,
-		"auth_codes":    s.store.DeleteExpiredAuthCodes,
-		"tokens":        s.store.DeleteExpiredTokens,
-		"sessions":      s.store.DeleteExpiredSessions,
+		"auth_requests":     s.store.DeleteExpiredAuthRequests,
+		"auth_codes":        s.store.DeleteExpiredAuthCodes,
+		"tokens":            s.store.DeleteExpiredTokens,
+		"sessions":          s.store.DeleteExpiredSessions,
+		"logout_deliveries": s.store.DeleteFinishedLogoutDeliveries,
+		"client_requests":   s.store.DeleteExpiredClientRequests,
 	} {
 		if n, err := f(ctx, before); err != nil {
 			s.log.WarnContext(ctx, "janitor", "table", name, "err", err)

@@ -19,6 +19,7 @@ import (
 	"github.com/territoires-ouverts/tno/internal/config"
 	"github.com/territoires-ouverts/tno/internal/directory/local"
 	"github.com/territoires-ouverts/tno/internal/keys"
+	"github.com/territoires-ouverts/tno/internal/logout"
 	"github.com/territoires-ouverts/tno/internal/oidc"
 	"github.com/territoires-ouverts/tno/internal/session"
 	"github.com/territoires-ouverts/tno/internal/storage"
@@ -58,6 +59,7 @@ type Server struct {
 	Keys     *keys.Manager
 	Local    *local.Local
 	Hasher   *local.Hasher
+	Logout   *logout.Service // ends sessions, notifies applications (EndPersonSessions)
 	handler  http.Handler
 	provider *oidc.Provider
 }
@@ -104,6 +106,10 @@ func New(opts Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	s.Logout, err = logout.New(logout.Options{Issuer: cfg.Issuer, Store: opts.Store, Signer: s.Keys, Logger: opts.Logger, Now: opts.Now})
+	if err != nil {
+		return nil, err
+	}
 	base := strings.TrimSuffix(issuer.Path, "/")
 	renderer, err := web.New(web.Options{Logger: opts.Logger, BasePath: base})
 	if err != nil {
@@ -111,7 +117,7 @@ func New(opts Options) (*Server, error) {
 	}
 	s.provider, err = oidc.New(oidc.Options{
 		Issuer: cfg.Issuer, Store: opts.Store, Signer: s.Keys, Sessions: sessions,
-		Passwords: s.Local, Renderer: renderer, Logger: opts.Logger, Now: opts.Now,
+		Passwords: s.Local, Renderer: renderer, Logger: opts.Logger, Now: opts.Now, Logout: s.Logout,
 		CodeLifetime: cfg.Tokens.AuthorizationCode.Std(), AccessTokenLifetime: cfg.Tokens.AccessToken.Std(),
 		IDTokenLifetime: cfg.Tokens.IDToken.Std(),
 	})
@@ -140,6 +146,11 @@ func (s *Server) routes(renderer *web.Renderer, base string) http.Handler {
 	// as a cross-site form POST (Core section 3.1.2.1): it changes nothing
 	// a GET could not, so it is exempt.
 	cop.AddInsecureBypassPattern("POST " + base + "/authorize")
+	// Likewise the end_session request (RP-Initiated Logout section 2):
+	// a POST is answered with a redirect to the same request as a GET;
+	// the confirmation form posts to /logout/confirm, which stays
+	// protected.
+	cop.AddInsecureBypassPattern("POST " + base + "/logout")
 	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s.log.InfoContext(r.Context(), "cross-origin request refused", "path", r.URL.Path)
 		renderer.Render(w, r, http.StatusForbidden, web.MessagePage{Status: http.StatusForbidden, TitleKey: "error.title", MessageKey: "error.forbidden"})

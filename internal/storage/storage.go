@@ -55,6 +55,9 @@ type Store interface {
 	AuthRequests
 	AuthCodes
 	Tokens
+	ClientRequests
+	Logout
+	DeploymentSecrets
 
 	// WithTx runs fn in one transaction: committed if fn returns nil,
 	// rolled back otherwise. The Store passed to fn must not escape it.

@@ -3,6 +3,7 @@ package web
 import (
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 )
 
@@ -82,4 +83,67 @@ func AllowFormAction(h http.Header, target string) {
 		h.Set("Content-Security-Policy", strings.Join(directives, ";"))
 		return
 	}
+}
+
+// AllowFrames lets the page rendered next embed the given http(s) URLs in
+// iframes (front-channel logout): it adds their origins to a frame-src
+// directive of the CSP already in h, creating the directive if needed.
+// Nothing else may be framed, and every other page keeps the strict
+// policy (default-src 'none' forbids frames). URLs that are not absolute
+// http(s) URLs, or whose host is not a plain host[:port], are ignored.
+// Call it before Render.
+func AllowFrames(h http.Header, targets ...string) {
+	csp := h.Get("Content-Security-Policy")
+	if csp == "" {
+		return
+	}
+	var origins []string
+	for _, t := range targets {
+		if o, ok := frameOrigin(t); ok && !slices.Contains(origins, o) {
+			origins = append(origins, o)
+		}
+	}
+	if len(origins) == 0 {
+		return
+	}
+	directives := strings.Split(csp, ";")
+	for i, d := range directives {
+		fields := strings.Fields(d)
+		if len(fields) == 0 || !strings.EqualFold(fields[0], "frame-src") {
+			continue
+		}
+		for _, o := range origins {
+			if !slices.Contains(fields[1:], o) {
+				fields = append(fields, o)
+			}
+		}
+		directives[i] = " " + strings.Join(fields, " ")
+		if i == 0 {
+			directives[i] = directives[i][1:]
+		}
+		h.Set("Content-Security-Policy", strings.Join(directives, ";"))
+		return
+	}
+	h.Set("Content-Security-Policy", strings.TrimRight(csp, "; ")+"; frame-src "+strings.Join(origins, " "))
+}
+
+// frameOrigin returns the CSP source expression (scheme://host[:port]) of
+// an absolute http(s) URL.
+func frameOrigin(target string) (string, bool) {
+	u, err := url.Parse(target)
+	if err != nil || u.Host == "" || u.Opaque != "" {
+		return "", false
+	}
+	scheme := strings.ToLower(u.Scheme)
+	if scheme != "http" && scheme != "https" {
+		return "", false
+	}
+	host := strings.ToLower(u.Host)
+	for _, c := range host {
+		ok := c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || strings.ContainsRune(".-:[]", c)
+		if !ok {
+			return "", false // nothing that could end the directive or add a source
+		}
+	}
+	return scheme + "://" + host, true
 }

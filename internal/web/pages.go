@@ -59,5 +59,43 @@ type MessagePage struct {
 	Detail string
 }
 
-// LoggedOutPage is shown after sign-out without a redirect.
-type LoggedOutPage struct{}
+// LoggedOutPage is shown after sign-out when the browser is not sent
+// straight back to an application: the applications to notify through
+// the browser (front-channel logout) are loaded in hidden iframes, and a
+// link, not a timed redirect (no JavaScript, WCAG 2.2.1), continues to the
+// application that asked for the sign-out.
+type LoggedOutPage struct {
+	Frames []LogoutFrame
+	// ContinueURL is the application's post-logout redirect URI, with
+	// state; empty if none. ContinueApp names that application.
+	ContinueURL string
+	ContinueApp string
+}
+
+// LogoutFrame is an application notified of the sign-out through the
+// browser: URL is its front-channel logout URI.
+type LogoutFrame struct {
+	AppName string
+	URL     string
+}
+
+// Names of the form fields posted by the sign-out confirmation page.
+const (
+	FieldClientID              = "client_id"
+	FieldPostLogoutRedirectURI = "post_logout_redirect_uri"
+	FieldState                 = "state"
+	FieldUILocales             = "ui_locales"
+)
+
+// LogoutConfirmPage asks the person to confirm a sign-out an application
+// requested without proof that it comes from them: a form POST to
+// Action, so that another site cannot sign them out (logout CSRF).
+type LogoutConfirmPage struct {
+	AppName string // application asking, may be empty
+	Action  string // form action URL (POST)
+	// Hidden fields carried to the confirmation, each omitted if empty.
+	ClientID              string
+	PostLogoutRedirectURI string
+	State                 string
+	UILocales             string
+}

@@ -42,6 +42,7 @@ const (
 	pageChooser   = "chooser"
 	pageMessage   = "message"
 	pageLoggedOut = "logged_out"
+	pageLogout    = "logout_confirm"
 )
 
 // New parses the embedded messages, assets and templates once. It fails
@@ -72,7 +73,7 @@ func New(opts Options) (*Renderer, error) {
 	if r.product == "" {
 		r.product = "TNO"
 	}
-	for _, name := range []string{pageLogin, pageChooser, pageMessage, pageLoggedOut} {
+	for _, name := range []string{pageLogin, pageChooser, pageMessage, pageLoggedOut, pageLogout} {
 		t, err := template.New(name).Option("missingkey=error").
 			ParseFS(templateFS, "templates/layout.html", "templates/"+name+".html")
 		if err != nil {
@@ -119,11 +120,11 @@ func (v view) Kind(kind string) string {
 }
 
 // Render writes page as a full HTML document with status. page is one of
-// LoginPage, ChooserPage, MessagePage, LoggedOutPage, or a non-nil pointer
-// to one. The language is Lang(req); a valid ?lang= is also remembered in
-// the tno_lang cookie. The page is rendered into a buffer first: on any
-// failure nothing of it is sent, the cause is logged and the person gets a
-// plain 500.
+// LoginPage, ChooserPage, MessagePage, LoggedOutPage, LogoutConfirmPage,
+// or a non-nil pointer to one. The language is Lang(req); a valid ?lang=
+// is also remembered in the tno_lang cookie. The page is rendered into a
+// buffer first: on any failure nothing of it is sent, the cause is logged
+// and the person gets a plain 500.
 func (r *Renderer) Render(w http.ResponseWriter, req *http.Request, status int, page any) {
 	lang := Lang(req)
 	name, v, err := r.prepare(req, lang, status, page)
@@ -185,6 +186,8 @@ func (r *Renderer) prepare(req *http.Request, lang string, status int, page any)
 		name, titleKey, page = pageMessage, p.TitleKey, p
 	case LoggedOutPage:
 		name, titleKey = pageLoggedOut, "logout.title"
+	case LogoutConfirmPage:
+		name, titleKey = pageLogout, "logout.confirm_title"
 	default:
 		return "", view{}, fmt.Errorf("unsupported page type %T", page)
 	}
@@ -220,6 +223,10 @@ func deref(page any) (any, error) {
 			return *p, nil
 		}
 	case *LoggedOutPage:
+		if nilPtr = p == nil; !nilPtr {
+			return *p, nil
+		}
+	case *LogoutConfirmPage:
 		if nilPtr = p == nil; !nilPtr {
 			return *p, nil
 		}

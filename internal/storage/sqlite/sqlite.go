@@ -17,6 +17,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"time"
 
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
@@ -73,15 +74,45 @@ func Open(ctx context.Context, path string, opts ...sqlstore.Option) (storage.St
 	}
 	db.SetMaxOpenConns(maxOpenConns)
 	db.SetMaxIdleConns(maxOpenConns)
-	if err := db.PingContext(ctx); err != nil {
-		db.Close()
-		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	// Several processes opening a new file at once: switching it to WAL
+	// needs a lock that SQLite reports as SQLITE_BUSY without waiting
+	// busy_timeout. Such a start is retried, a bounded number of times.
+	for attempt := 1; ; attempt++ {
+		err = prepare(ctx, db, path)
+		if err == nil || !isBusy(err) || attempt == 20 {
+			break
+		}
+		select {
+		case <-ctx.Done():
+			err = ctx.Err()
+		case <-time.After(time.Duration(attempt) * 10 * time.Millisecond):
+			continue
+		}
+		break
 	}
-	if err := migrate(ctx, db); err != nil {
+	if err != nil {
 		db.Close()
-		return nil, fmt.Errorf("sqlite: migrate %s: %w", path, err)
+		return nil, err
 	}
 	return sqlstore.New(db, dialect(), opts...), nil
+}
+
+// prepare checks the connection and applies the migrations.
+func prepare(ctx context.Context, db *sql.DB, path string) error {
+	if err := db.PingContext(ctx); err != nil {
+		return fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+	if err := migrate(ctx, db); err != nil {
+		return fmt.Errorf("sqlite: migrate %s: %w", path, err)
+	}
+	return nil
+}
+
+// isBusy reports whether err is SQLite's SQLITE_BUSY or SQLITE_LOCKED
+// (any extended code).
+func isBusy(err error) bool {
+	code, ok := errorCode(err)
+	return ok && (code&0xff == sqlite3.SQLITE_BUSY || code&0xff == sqlite3.SQLITE_LOCKED)
 }
 
 // dsn builds the driver's DSN: a file: URI (so that any character in the

@@ -1,0 +1,8 @@
+-- Named deployment secrets (see storage.DeploymentSecrets): random values
+-- created once and shared by every instance, such as the key of pairwise
+-- subject identifiers. created_at in Unix microseconds.
+CREATE TABLE deployment_secrets (
+    name       TEXT PRIMARY KEY,
+    value      BYTEA NOT NULL,
+    created_at BIGINT NOT NULL
+);
