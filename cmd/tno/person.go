@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/territoires-ouverts/tno/internal/config"
+	"github.com/territoires-ouverts/tno/internal/keys"
+	"github.com/territoires-ouverts/tno/internal/logout"
 	"github.com/territoires-ouverts/tno/internal/storage"
 )
 
@@ -275,7 +277,7 @@ func personSetDisabled(ctx context.Context, env *cliEnv, args []string, disable 
 	if err := required(fs, "username"); err != nil {
 		return err
 	}
-	return withStore(ctx, env, &cf, func(st storage.Store, _ config.Config) error {
+	return withStore(ctx, env, &cf, func(st storage.Store, cfg config.Config) error {
 		var revoked int
 		var changed bool
 		var p storage.Person
@@ -291,28 +293,29 @@ func personSetDisabled(ctx context.Context, env *cliEnv, args []string, disable 
 					return err
 				}
 			}
-			if !disable {
-				return nil
-			}
-			// Disabling ends the person's single sign-on sessions now.
-			sessions, err := tx.ListPersonSessions(ctx, p.ID)
-			if err != nil {
-				return err
-			}
-			now := time.Now()
-			for _, s := range sessions {
-				if s.RevokedAt != nil || !now.Before(s.ExpiresAt) {
-					continue
-				}
-				if err := tx.RevokeSession(ctx, s.ID, now); err != nil {
-					return err
-				}
-				revoked++
-			}
 			return nil
 		})
 		if err != nil {
 			return err
+		}
+		if disable {
+			// Disabling ends the person's single sign-on sessions now and
+			// queues a back-channel logout notice for every application
+			// they signed into (a running server sends them).
+			km, err := keys.New(keys.Options{Store: st, Algorithm: cfg.Signing.Algorithm})
+			if err != nil {
+				return err
+			}
+			if _, err := km.Ensure(ctx); err != nil { // a server never started yet
+				return err
+			}
+			lo, err := logout.New(logout.Options{Issuer: cfg.Issuer, Store: st, Signer: km})
+			if err != nil {
+				return err
+			}
+			if revoked, err = lo.EndPersonSessions(ctx, p.ID, logout.ReasonPersonDisabled); err != nil {
+				return err
+			}
 		}
 		switch {
 		case changed:
