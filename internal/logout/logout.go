@@ -191,6 +191,11 @@ func (s *Service) EndSession(ctx context.Context, sessionID, reason string) (End
 		if err := tx.RevokeSession(ctx, sessionID, now); err != nil {
 			return err
 		}
+		// Tokens issued in the session end with it (offline_access ones
+		// excepted, OpenID Connect Core section 11).
+		if _, err := tx.RevokeSessionTokens(ctx, sessionID, now); err != nil {
+			return err
+		}
 		clients, err := tx.TakeSessionClients(ctx, sessionID)
 		if err != nil {
 			return err

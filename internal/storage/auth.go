@@ -170,6 +170,11 @@ type Tokens interface {
 	// the family are revoked too: rotation needs an unrevoked refresh
 	// token, and the revocation repeats until it finds nothing left.
 	RevokeTokenFamily(ctx context.Context, familyID string, at time.Time) (int, error)
+	// RevokeSessionTokens revokes the tokens bound to a sign-in session
+	// when it ends, and returns how many: every token issued in that
+	// session, but for the families granted offline_access, which outlive
+	// the session (OpenID Connect Core section 11).
+	RevokeSessionTokens(ctx context.Context, sessionID string, at time.Time) (int, error)
 	// DeleteExpiredTokens deletes the tokens with ExpiresAt strictly before
 	// before and returns how many, but keeps the refresh tokens of a family
 	// that still has a token expiring at or after before: a used refresh

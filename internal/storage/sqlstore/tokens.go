@@ -131,6 +131,20 @@ func (s *Store) RotateRefreshToken(ctx context.Context, hash string, now time.Ti
 	return used, err
 }
 
+// RevokeSessionTokens revokes the session's tokens not yet revoked, but
+// for the families whose scope includes offline_access. An empty sessionID
+// revokes nothing.
+func (s *Store) RevokeSessionTokens(ctx context.Context, sessionID string, at time.Time) (int, error) {
+	if sessionID == "" {
+		return 0, nil
+	}
+	return s.revokeAll(ctx, "revoke session tokens",
+		`UPDATE tokens SET revoked_at = $2
+		 WHERE revoked_at IS NULL AND session_id = $1
+		   AND (' ' || scope || ' ') NOT LIKE '% offline_access %'`,
+		sessionID, micros(at))
+}
+
 // RevokeTokenFamily revokes the tokens of a family not yet revoked and
 // returns how many; an empty familyID revokes nothing.
 func (s *Store) RevokeTokenFamily(ctx context.Context, familyID string, at time.Time) (int, error) {

@@ -84,6 +84,30 @@ func tokenTests() []test {
 				diff(t, want, get(f.s.GetToken(f.ctx, want.Hash))(t))
 			}
 		}},
+		{"revoke session tokens spares offline_access", func(t *testing.T, f fixture) {
+			toks := []storage.Token{
+				newToken("s1", storage.TokenAccess, ""),
+				newToken("s2", storage.TokenRefresh, ""),
+				newToken("s3", storage.TokenAccess, ""),  // offline_access: outlives the session
+				newToken("s4", storage.TokenRefresh, ""), // offline_access too
+				newToken("o1", storage.TokenAccess, ""),  // another session
+			}
+			toks[1].Scope = "openid offline_accessx" // a look-alike scope is no offline_access
+			toks[2].Scope = "openid offline_access profile"
+			toks[3].Scope = "offline_access"
+			toks[4].SessionID = "other"
+			for i := range toks {
+				must(t, f.s.CreateToken(f.ctx, &toks[i]))
+			}
+			at := t0.Add(time.Minute)
+			diff(t, 2, get(f.s.RevokeSessionTokens(f.ctx, "s", at))(t))
+			diff(t, 0, get(f.s.RevokeSessionTokens(f.ctx, "s", at.Add(time.Minute)))(t))
+			diff(t, 0, get(f.s.RevokeSessionTokens(f.ctx, "", at))(t))
+			toks[0].RevokedAt, toks[1].RevokedAt = ptr(at), ptr(at)
+			for _, want := range toks {
+				diff(t, want, get(f.s.GetToken(f.ctx, want.Hash))(t))
+			}
+		}},
 		{"revoke by code reaches the families the code started", func(t *testing.T, f fixture) {
 			first := inFamily("r1", storage.TokenRefresh, "fam-a")
 			first.CodeHash = "code-a"
