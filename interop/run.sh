@@ -2,7 +2,10 @@
 # Interoperability test of TNO against relying parties other people wrote:
 #   - Apache mod_auth_openidc (Debian's libapache2-mod-auth-openidc), two
 #     protected applications, driven by Debian's chromium (playwright-core);
-#   - the npm openid-client library (v6), confidential and public clients.
+#   - the npm openid-client library (v6): confidential and public clients,
+#     refresh, revocation, introspection, client_credentials, PAR,
+#     private_key_jwt, RP-initiated logout, pairwise and signed userinfo;
+#   - back-channel and RP-initiated logout with mod_auth_openidc.
 # Everything talks to 127.0.0.1 only, on ports chosen free at run time.
 #
 # Usage: bash interop/run.sh   (as root on Debian 12, from anywhere)
@@ -248,12 +251,43 @@ CLIENT_ONE=apache-app-one
 CLIENT_TWO=apache-app-two
 NODE_CLIENT=node-openid-client
 NODE_PUBLIC_CLIENT=node-openid-client-public
-SECRET_ONE=$(app_create --client-id "$CLIENT_ONE" --name "Application Apache un" --grant-org ville --redirect-uri "$APP_ONE_URL/protected/redirect_uri")
-SECRET_TWO=$(app_create --client-id "$CLIENT_TWO" --name "Application Apache deux" --redirect-uri "$APP_TWO_URL/protected/redirect_uri")
-NODE_CLIENT_SECRET=$(app_create --client-id "$NODE_CLIENT" --name "openid-client" --redirect-uri "http://127.0.0.1:$CALLBACK_PORT/callback")
+NODE_REFRESH_CLIENT=node-openid-client-refresh
+NODE_M2M_CLIENT=node-openid-client-m2m
+NODE_PAR_CLIENT=node-openid-client-par
+NODE_PKJWT_CLIENT=node-openid-client-pkjwt
+NODE_PAIRWISE_CLIENT=node-openid-client-pairwise
+CALLBACK_URI=http://127.0.0.1:$CALLBACK_PORT/callback
+# Application one sends the browser back to a page of its own after
+# signing out (mod_auth_openidc's logout); application two is told of
+# sign-outs by TNO's back channel, at mod_auth_openidc's endpoint for it.
+APP_ONE_LOGGED_OUT_URL=$APP_ONE_URL/loggedout.html
+APP_TWO_BACKCHANNEL_URL="$APP_TWO_URL/protected/redirect_uri?logout=backchannel"
+SECRET_ONE=$(app_create --client-id "$CLIENT_ONE" --name "Application Apache un" --grant-org ville \
+	--redirect-uri "$APP_ONE_URL/protected/redirect_uri" --post-logout-redirect-uri "$APP_ONE_LOGGED_OUT_URL")
+SECRET_TWO=$(app_create --client-id "$CLIENT_TWO" --name "Application Apache deux" \
+	--redirect-uri "$APP_TWO_URL/protected/redirect_uri" --backchannel-logout-uri "$APP_TWO_BACKCHANNEL_URL")
+NODE_CLIENT_SECRET=$(app_create --client-id "$NODE_CLIENT" --name "openid-client" --redirect-uri "$CALLBACK_URI" \
+	--post-logout-redirect-uri "http://127.0.0.1:$CALLBACK_PORT/logged-out")
 app_create --client-id "$NODE_PUBLIC_CLIENT" --name "openid-client (public)" --type public \
-	--redirect-uri "http://127.0.0.1:$CALLBACK_PORT/callback" >/dev/null
-[[ -n "$SECRET_ONE" && -n "$SECRET_TWO" && -n "$NODE_CLIENT_SECRET" ]] || die "tno app create printed no client_secret"
+	--redirect-uri "$CALLBACK_URI" >/dev/null
+NODE_REFRESH_SECRET=$(app_create --client-id "$NODE_REFRESH_CLIENT" --name "openid-client (refresh)" \
+	--redirect-uri "$CALLBACK_URI" --grant-type refresh_token)
+NODE_M2M_SECRET=$(app_create --client-id "$NODE_M2M_CLIENT" --name "openid-client (machine)" \
+	--redirect-uri "$CALLBACK_URI" --grant-type client_credentials \
+	--client-credentials-scope siret --client-credentials-scope siren)
+NODE_PAR_SECRET=$(app_create --client-id "$NODE_PAR_CLIENT" --name "openid-client (PAR)" \
+	--redirect-uri "$CALLBACK_URI" --require-par)
+NODE_PAIRWISE_SECRET=$(app_create --client-id "$NODE_PAIRWISE_CLIENT" --name "openid-client (pairwise)" \
+	--redirect-uri "$CALLBACK_URI" --subject-type pairwise --userinfo-signed-alg RS256)
+# private_key_jwt: the key pair is made by Node, TNO gets the public JWK Set.
+NODE_PKJWT_KEY=$WORK/client-key/private.jwk
+node "$HERE/client-key.mjs" "$WORK/client-key"
+app_create --client-id "$NODE_PKJWT_CLIENT" --name "openid-client (private_key_jwt)" \
+	--redirect-uri "$CALLBACK_URI" --token-auth-method private_key_jwt --jwks-file "$WORK/client-key/jwks.json" >/dev/null
+for s in "$SECRET_ONE" "$SECRET_TWO" "$NODE_CLIENT_SECRET" "$NODE_REFRESH_SECRET" "$NODE_M2M_SECRET" \
+	"$NODE_PAR_SECRET" "$NODE_PAIRWISE_SECRET"; do
+	[[ -n "$s" ]] || die "tno app create printed no client_secret"
+done
 
 say "starting TNO on $ISSUER"
 "$WORK/tno" serve >"$WORK/tno.log" 2>&1 &
@@ -273,6 +307,8 @@ say "starting Apache on $APP_ONE_URL and $APP_TWO_URL"
 A=$WORK/apache
 mkdir -p "$A/run" "$A/logs" "$A/htdocs/protected"
 install -m 755 "$HERE/claims.cgi" "$A/htdocs/protected/claims.cgi"
+# Where application one sends the browser after its sign-out (not protected).
+printf '<!doctype html>\n<title>Signed out</title>\n<p>PAGE=loggedout</p>\n' >"$A/htdocs/loggedout.html"
 chmod -R a+rX "$A/htdocs"
 APACHE_USER=www-data APACHE_GROUP=www-data
 id www-data >/dev/null 2>&1 || APACHE_USER=nobody APACHE_GROUP=nogroup
@@ -309,7 +345,10 @@ say "set-up done in $((SECONDS - started))s"
 mkdir -p "$WORK/tmp"
 export TMPDIR=$WORK/tmp # the browsers' profiles, removed with WORK
 export TNO_ISSUER=$ISSUER APP_ONE_URL APP_TWO_URL CLIENT_ONE CLIENT_TWO \
+	APP_ONE_LOGGED_OUT_URL APP_TWO_BACKCHANNEL_URL APACHE_ACCESS_LOG="$A/logs/access.log" \
 	NODE_CLIENT NODE_CLIENT_SECRET NODE_PUBLIC_CLIENT CALLBACK_PORT \
+	NODE_REFRESH_CLIENT NODE_REFRESH_SECRET NODE_M2M_CLIENT NODE_M2M_SECRET NODE_PAR_CLIENT NODE_PAR_SECRET \
+	NODE_PAIRWISE_CLIENT NODE_PAIRWISE_SECRET NODE_PKJWT_CLIENT NODE_PKJWT_KEY \
 	USER_NAME USER_PASSWORD USER_SUB USER_EMAIL USER_GIVEN_NAME USER_FAMILY_NAME ORG_SIRET CHROMIUM \
 	SECOND_USER_NAME SECOND_USER_PASSWORD SECOND_USER_SUB COMMUNE_NAME COMMUNE_SIRET
 
