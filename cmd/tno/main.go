@@ -36,6 +36,7 @@ func commands() []command {
 		{"app", "manage OpenID Connect applications (create, list, show, rotate-secret)", runApp},
 		{"apply", "apply a declarative YAML file idempotently (tno apply -f file.yaml)", runApply},
 		{"keys", "manage signing keys (list, rotate)", runKeys},
+		{"session", "list and end people's single sign-on sessions", runSession},
 		{"version", "print the version", runVersion},
 	}
 }
