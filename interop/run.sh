@@ -241,7 +241,7 @@ SECOND_USER_SUB=$(person_id "$SECOND_USER_NAME")
 # app_create prints the client secret of a new application (the CLI's
 # other lines and its "shown once" notice go to a file).
 app_create() {
-	if ! tno app create --org metropole "$@" >"$WORK/app.out" 2>"$WORK/app.err"; then
+	if ! tno app create --org metropole --first-party "$@" >"$WORK/app.out" 2>"$WORK/app.err"; then
 		cat "$WORK/app.out" "$WORK/app.err" >&2
 		return 1
 	fi

@@ -37,6 +37,7 @@ func commands() []command {
 		{"apply", "apply a declarative YAML file idempotently (tno apply -f file.yaml)", runApply},
 		{"keys", "manage signing keys (list, rotate)", runKeys},
 		{"session", "list and end people's single sign-on sessions", runSession},
+		{"audit", "list and verify the security audit log", runAudit},
 		{"version", "print the version", runVersion},
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/territoires-ouverts/tno/internal/audit"
 	"time"
 
 	"github.com/territoires-ouverts/tno/internal/config"
@@ -309,7 +310,11 @@ func personSetDisabled(ctx context.Context, env *cliEnv, args []string, disable 
 			if _, err := km.Ensure(ctx); err != nil { // a server never started yet
 				return err
 			}
-			lo, err := logout.New(logout.Options{Issuer: cfg.Issuer, Store: st, Signer: km})
+			al, err := audit.New(audit.Options{Store: st})
+			if err != nil {
+				return err
+			}
+			lo, err := logout.New(logout.Options{Issuer: cfg.Issuer, Store: st, Signer: km, Audit: al})
 			if err != nil {
 				return err
 			}

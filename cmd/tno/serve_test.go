@@ -327,7 +327,7 @@ func TestServeEndToEnd(t *testing.T) {
 		"--service", "Direction du numérique", "--title", "Chargée de mission")
 	const redirect = "http://127.0.0.1:9/cb" // never contacted: the browser stops at it
 	out = c.ok("app", "create", "--org", "metropole", "--client-id", "intranet", "--name", "Intranet",
-		"--type", "confidential", "--redirect-uri", redirect)
+		"--type", "confidential", "--redirect-uri", redirect, "--first-party") // no consent screen
 	sm := clientSecretRE.FindStringSubmatch(out)
 	if sm == nil {
 		t.Fatalf("app create did not print a client secret:\n%s", out)

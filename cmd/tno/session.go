@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"github.com/territoires-ouverts/tno/internal/audit"
 	"strings"
 	"time"
 
@@ -117,7 +118,11 @@ func sessionEnd(ctx context.Context, env *cliEnv, args []string) error {
 		if _, err := km.Ensure(ctx); err != nil {
 			return err
 		}
-		lo, err := logout.New(logout.Options{Issuer: cfg.Issuer, Store: st, Signer: km})
+		al, err := audit.New(audit.Options{Store: st})
+		if err != nil {
+			return err
+		}
+		lo, err := logout.New(logout.Options{Issuer: cfg.Issuer, Store: st, Signer: km, Audit: al})
 		if err != nil {
 			return err
 		}

@@ -68,6 +68,15 @@ func TestSessionListEnd(t *testing.T) {
 	}
 	c.ok("session", "end", "--username", "jdupont")
 
+	// Each ended session is in the audit log, whose chain is intact.
+	out = c.ok("audit", "list")
+	if strings.Count(out, "session_ended") != 2 || !strings.Contains(out, "reason=admin") {
+		t.Errorf("audit list:\n%s", out)
+	}
+	if out = c.ok("audit", "verify"); !strings.Contains(out, "intact: 2 events") {
+		t.Errorf("audit verify: %s", out)
+	}
+
 	st, err = sqlite.Open(ctx, filepath.Join(c.dir, "tno.db"))
 	if err != nil {
 		t.Fatal(err)

@@ -16,6 +16,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/territoires-ouverts/tno/internal/audit"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -68,6 +69,8 @@ type Options struct {
 	// Whatever is given, redirects are never followed and a request
 	// without Timeout gets RequestTimeout.
 	Client *http.Client
+	// Audit records each ended session; nil records nothing.
+	Audit audit.Recorder
 	// RequestTimeout bounds one POST (default 5s).
 	RequestTimeout time.Duration
 	// PollInterval: how often Run looks for due deliveries besides being
@@ -104,6 +107,7 @@ type Service struct {
 	lease   time.Duration
 	batch   int
 	wake    chan struct{}
+	audit   audit.Recorder // nil: no audit log
 }
 
 // New returns a Service.
@@ -150,6 +154,7 @@ func New(opts Options) (*Service, error) {
 		log: opts.Logger, now: opts.Now, client: client, timeout: opts.RequestTimeout,
 		poll: opts.PollInterval, backoff: opts.Backoff, giveUp: opts.GiveUpAfter,
 		lease: opts.Lease, batch: opts.BatchSize, wake: make(chan struct{}, 1),
+		audit: opts.Audit,
 	}, nil
 }
 
@@ -180,6 +185,7 @@ type Ended struct {
 func (s *Service) EndSession(ctx context.Context, sessionID, reason string) (Ended, error) {
 	var out Ended
 	var personID string
+	var wasLive bool
 	now := s.now().UTC()
 	err := s.store.WithTx(ctx, func(tx storage.Store) error {
 		out = Ended{}
@@ -188,6 +194,7 @@ func (s *Service) EndSession(ctx context.Context, sessionID, reason string) (End
 			return err
 		}
 		personID = sess.PersonID
+		wasLive = sess.RevokedAt == nil
 		if err := tx.RevokeSession(ctx, sessionID, now); err != nil {
 			return err
 		}
@@ -236,6 +243,15 @@ func (s *Service) EndSession(ctx context.Context, sessionID, reason string) (End
 	}
 	s.log.InfoContext(ctx, "session ended", "reason", reason, "person_id", personID,
 		"frontchannel", len(out.Frontchannel), "backchannel", out.Backchannel)
+	if s.audit != nil && wasLive {
+		err := s.audit.Record(ctx, audit.Event{
+			Type: audit.SessionEnded, PersonID: personID, SessionID: sessionID,
+			Details: map[string]string{"reason": reason, "backchannel": fmt.Sprint(out.Backchannel)},
+		})
+		if err != nil {
+			s.log.ErrorContext(ctx, "audit session end", "err", err)
+		}
+	}
 	if out.Backchannel > 0 {
 		s.Wake()
 	}

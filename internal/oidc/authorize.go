@@ -2,6 +2,7 @@ package oidc
 
 import (
 	"errors"
+	"maps"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -10,7 +11,9 @@ import (
 	"strings"
 
 	"github.com/territoires-ouverts/tno/internal/apps"
+	"github.com/territoires-ouverts/tno/internal/session"
 	"github.com/territoires-ouverts/tno/internal/storage"
+	"github.com/territoires-ouverts/tno/internal/web"
 )
 
 // pkceRE matches a code challenge or verifier: 43-128 unreserved
@@ -31,15 +34,32 @@ var authorizeParams = []string{
 type parsedAuthorize struct {
 	app         storage.Application
 	req         storage.AuthRequest
+	hintSubject string // sub of a verified id_token_hint, "" if none
 	pageTitle   string
 	pageMessage string
 	pageDetail  string
 	redirectErr *oauthError
 }
 
+// Response modes (OAuth 2.0 Multiple Response Type Encoding Practices,
+// OAuth 2.0 Form Post Response Mode).
+const (
+	modeQuery    = "query"
+	modeFormPost = "form_post"
+)
+
+// responseModes lists the response modes supported, for discovery.
+func responseModes() []string { return []string{modeQuery, modeFormPost} }
+
+// maxACRValuesLength bounds acr_values.
+const maxACRValuesLength = 512
+
 // parseAuthorize validates an authorization request (RFC 6749 section
 // 4.1.1, OpenID Connect Core section 3.1.2.1). The client and redirect URI
 // are checked first: until both are known-good, nothing is redirected.
+// The response mode is read next, so that errors are delivered the way
+// the application asked (form_post included) whenever it asked for a
+// mode TNO supports.
 func (p *Provider) parseAuthorize(r *http.Request, form url.Values) parsedAuthorize {
 	var out parsedAuthorize
 	page := func(title, msg, detail string) parsedAuthorize {
@@ -72,7 +92,7 @@ func (p *Provider) parseAuthorize(r *http.Request, form url.Values) parsedAuthor
 		ClientID: clientID, RedirectURI: redirectURI,
 		State: form.Get("state"), Nonce: form.Get("nonce"),
 		CodeChallenge: form.Get("code_challenge"), CodeChallengeMethod: form.Get("code_challenge_method"),
-		ResponseMode: form.Get("response_mode"), Prompt: form.Get("prompt"),
+		ResponseMode: responseMode(form, redirectURI), Prompt: form.Get("prompt"),
 		LoginHint: form.Get("login_hint"), Claims: form.Get("claims"), ACRValues: form.Get("acr_values"),
 	}
 	fail := func(e *oauthError) parsedAuthorize {
@@ -92,9 +112,12 @@ func (p *Provider) parseAuthorize(r *http.Request, form url.Values) parsedAuthor
 		// handlePAR refuses it.
 		return fail(errInvalidRequest("request_uri comes alone, with client_id only"))
 	}
-	switch rm := out.req.ResponseMode; rm {
-	case "", "query":
-		out.req.ResponseMode = "query"
+	switch rm := form.Get("response_mode"); rm {
+	case "", modeQuery:
+	case modeFormPost:
+		if out.req.ResponseMode != modeFormPost {
+			return fail(errInvalidRequest("response_mode=form_post needs an http or https redirect_uri"))
+		}
 	default:
 		return fail(errInvalidRequest("unsupported response_mode " + strconv.Quote(rm)))
 	}
@@ -118,18 +141,8 @@ func (p *Provider) parseAuthorize(r *http.Request, form url.Values) parsedAuthor
 	if e := checkPKCE(app, out.req.CodeChallenge, out.req.CodeChallengeMethod); e != nil {
 		return fail(e)
 	}
-	for _, v := range strings.Fields(out.req.Prompt) {
-		switch v {
-		case "none", "login":
-		case "consent", "select_account":
-			// Accepted: first-party applications need no consent; the
-			// chooser shows whenever several memberships are eligible.
-		default:
-			return fail(errInvalidRequest("unsupported prompt value " + strconv.Quote(v)))
-		}
-	}
-	if hasPrompt(out.req.Prompt, "none") && len(strings.Fields(out.req.Prompt)) > 1 {
-		return fail(errInvalidRequest("prompt=none cannot be combined with other values"))
+	if e := checkPrompt(out.req.Prompt); e != nil {
+		return fail(e)
 	}
 	if ma := form.Get("max_age"); ma != "" {
 		n, err := strconv.Atoi(ma)
@@ -138,10 +151,63 @@ func (p *Provider) parseAuthorize(r *http.Request, form url.Values) parsedAuthor
 		}
 		out.req.MaxAge = &n
 	}
-	if len(out.req.State) > 2048 || len(out.req.Nonce) > 2048 || len(out.req.LoginHint) > 256 {
-		return fail(errInvalidRequest("state, nonce or login_hint is too long"))
+	if len(out.req.State) > 2048 || len(out.req.Nonce) > 2048 || len(out.req.LoginHint) > 256 || len(out.req.ACRValues) > maxACRValuesLength {
+		return fail(errInvalidRequest("state, nonce, login_hint or acr_values is too long"))
+	}
+	claims, err := parseClaimsRequest(out.req.Claims)
+	if err != nil {
+		return fail(errInvalidRequest("the claims parameter is invalid: " + err.Error()))
+	}
+	if !acrRequirementOf(out.req.ACRValues, claims).reachable() {
+		return fail(errUnmetAuthentication("no acr value required (essential) can be met; supported: " + strings.Join(session.SupportedACRs(), " ")))
+	}
+	if raw := form.Get("id_token_hint"); raw != "" {
+		h, err := p.verifyIDTokenHint(r.Context(), raw)
+		switch {
+		case errors.Is(err, errInvalidHint):
+			p.log.InfoContext(r.Context(), "authorize: id_token_hint refused", "client_id", clientID, "err", err)
+			return fail(errInvalidRequest("id_token_hint is not a valid ID token from this provider"))
+		case err != nil:
+			p.log.ErrorContext(r.Context(), "authorize: verify id_token_hint", "client_id", clientID, "err", err)
+			return fail(errServerError("try again later"))
+		case h.ClientID != clientID:
+			return fail(errInvalidRequest("id_token_hint was issued to another client"))
+		}
+		out.hintSubject = h.Subject
 	}
 	return out
+}
+
+// responseMode is the mode in which to answer a request whose client
+// and redirect URI are valid, even if the request is refused: form_post
+// when asked for once and the redirect URI is a web address (a form
+// cannot post to a native application's private-use scheme), else query.
+func responseMode(form url.Values, redirectURI string) string {
+	if len(form["response_mode"]) != 1 || form.Get("response_mode") != modeFormPost {
+		return modeQuery
+	}
+	if u, err := url.Parse(redirectURI); err != nil || u.Scheme != "https" && u.Scheme != "http" {
+		return modeQuery
+	}
+	return modeFormPost
+}
+
+// promptValues lists the prompt values supported (OpenID Connect Core
+// section 3.1.2.1), for discovery.
+func promptValues() []string { return []string{"none", "login", "consent", "select_account"} }
+
+// checkPrompt validates the prompt parameter: known values, and none
+// alone.
+func checkPrompt(prompt string) *oauthError {
+	for _, v := range strings.Fields(prompt) {
+		if !slices.Contains(promptValues(), v) {
+			return errInvalidRequest("unsupported prompt value " + strconv.Quote(v))
+		}
+	}
+	if hasPrompt(prompt, "none") && len(strings.Fields(prompt)) > 1 {
+		return errInvalidRequest("prompt=none cannot be combined with other values")
+	}
+	return nil
 }
 
 // checkPKCE applies RFC 7636 with S256 only: mandatory for public
@@ -174,9 +240,20 @@ func dedupe(in []string) []string {
 	return out
 }
 
-// redirectWith sends the browser to the validated redirect URI with the
-// given parameters, plus state and iss (RFC 9207).
+// redirectWith delivers the authorization response params to the
+// validated redirect URI, with state and iss (RFC 9207): in the query of
+// a redirect, or, for response_mode=form_post, posted by the browser from
+// a page of TNO (formPost).
 func (p *Provider) redirectWith(w http.ResponseWriter, r *http.Request, req storage.AuthRequest, params url.Values) {
+	if req.State != "" {
+		params.Set("state", req.State)
+	}
+	params.Set("iss", p.issuer)
+	w.Header().Set("Cache-Control", "no-store")
+	if req.ResponseMode == modeFormPost {
+		p.formPost(w, r, req, params)
+		return
+	}
 	u, err := url.Parse(req.RedirectURI)
 	if err != nil { // cannot happen: registered URIs are validated
 		p.web.Error(w, r, http.StatusInternalServerError, "error.title", "error.generic", err)
@@ -186,13 +263,27 @@ func (p *Provider) redirectWith(w http.ResponseWriter, r *http.Request, req stor
 	for k, vs := range params {
 		q[k] = vs
 	}
-	if req.State != "" {
-		q.Set("state", req.State)
-	}
-	q.Set("iss", p.issuer)
 	u.RawQuery = q.Encode()
-	w.Header().Set("Cache-Control", "no-store")
 	http.Redirect(w, r, u.String(), http.StatusFound)
+}
+
+// formPost answers with a page whose form posts params to the redirect
+// URI (OAuth 2.0 Form Post Response Mode): a script served by TNO submits
+// it at once, and a button does without JavaScript. That page alone may
+// run TNO's scripts, and its form may post to the redirect URI.
+func (p *Provider) formPost(w http.ResponseWriter, r *http.Request, req storage.AuthRequest, params url.Values) {
+	page := web.FormPostPage{Action: req.RedirectURI}
+	if app, err := p.store.GetApplicationByClientID(r.Context(), req.ClientID); err == nil {
+		page.AppName = app.Name
+	}
+	for _, k := range slices.Sorted(maps.Keys(params)) {
+		for _, v := range params[k] {
+			page.Fields = append(page.Fields, web.FormField{Name: k, Value: v})
+		}
+	}
+	web.AllowScripts(w.Header())
+	web.AllowFormAction(w.Header(), req.RedirectURI)
+	p.web.Render(w, r, http.StatusOK, page)
 }
 
 func (p *Provider) redirectError(w http.ResponseWriter, r *http.Request, req storage.AuthRequest, e *oauthError) {
@@ -233,6 +324,10 @@ func (p *Provider) authorize(w http.ResponseWriter, r *http.Request, form url.Va
 	}
 	if pa.redirectErr != nil {
 		p.redirectError(w, r, pa.req, pa.redirectErr)
+		return
+	}
+	if e := p.applyHints(r, &pa); e != nil {
+		p.redirectError(w, r, pa.req, e)
 		return
 	}
 	now := p.now().UTC()

@@ -180,7 +180,14 @@ func TestParseAuthorize(t *testing.T) {
 		{"request object", authorizeQuery("request", "eyJ..."), "", "request_not_supported", nil},
 		{"request_uri with other parameters", authorizeQuery("request_uri", requestURIPrefix+"abc"), "", "invalid_request", nil},
 		{"response_mode=fragment", authorizeQuery("response_mode", "fragment"), "", "invalid_request", nil},
-		{"response_mode=form_post", authorizeQuery("response_mode", "form_post"), "", "invalid_request", nil},
+		{"response_mode=form_post", authorizeQuery("response_mode", "form_post"), "", "", &storage.AuthRequest{
+			ClientID: "portail-rh", RedirectURI: "https://rh.ville-exemple.fr/callback", Scope: "openid profile",
+			State: "xyz", Nonce: "n-0S6_WzA2Mj", ResponseMode: "form_post",
+		}},
+		{"response_mode=form_post to a native app's scheme", authorizeQuery(append(pkce, "client_id", "natif", "redirect_uri", "fr.ville-exemple.app:/cb", "response_mode", "form_post")...), "", "invalid_request", nil},
+		{"response_mode=form_post, repeated", authorizeQuery("response_mode", []string{"form_post", "form_post"}), "", "invalid_request", nil},
+		{"response_mode=form_post, then a refused scope", authorizeQuery("response_mode", "form_post", "scope", "profile"), "", "invalid_scope", nil},
+		{"response_mode=jwt", authorizeQuery("response_mode", "jwt"), "", "invalid_request", nil},
 		{"no response_type", authorizeQuery("response_type", nil), "", "invalid_request", nil},
 		{"response_type=token", authorizeQuery("response_type", "token"), "", "unsupported_response_type", nil},
 		{"response_type=code id_token", authorizeQuery("response_type", "code id_token"), "", "unsupported_response_type", nil},
@@ -200,6 +207,16 @@ func TestParseAuthorize(t *testing.T) {
 		{"state too long", authorizeQuery("state", strings.Repeat("s", 2049)), "", "invalid_request", nil},
 		{"nonce too long", authorizeQuery("nonce", strings.Repeat("n", 2049)), "", "invalid_request", nil},
 		{"login_hint too long", authorizeQuery("login_hint", strings.Repeat("h", 257)), "", "invalid_request", nil},
+		{"acr_values too long", authorizeQuery("acr_values", strings.Repeat("eidas1 ", 80)), "", "invalid_request", nil},
+		{"claims not JSON", authorizeQuery("claims", `{"id_token":`), "", "invalid_request", nil},
+		{"claims not an object", authorizeQuery("claims", `["acr"]`), "", "invalid_request", nil},
+		{"claims with a non-boolean essential", authorizeQuery("claims", `{"id_token":{"acr":{"essential":"yes"}}}`), "", "invalid_request", nil},
+		{"essential acr no sign-in reaches", authorizeQuery("claims", `{"id_token":{"acr":{"essential":true,"values":["eidas2","eidas3"]}}}`), "", "unmet_authentication_requirements", nil},
+		{"essential acr at userinfo no sign-in reaches", authorizeQuery("claims", `{"userinfo":{"acr":{"essential":true,"value":"eidas3"}}}`), "", "unmet_authentication_requirements", nil},
+		{"voluntary acr no sign-in reaches", authorizeQuery("acr_values", "eidas3", "claims", `{"id_token":{"acr":{"values":["eidas2"]}}}`), "", "", nil},
+		{"prompt=select_account", authorizeQuery("prompt", "select_account"), "", "", nil},
+		{"prompt=none with select_account", authorizeQuery("prompt", "none select_account"), "", "invalid_request", nil},
+		{"invalid id_token_hint", authorizeQuery("id_token_hint", "a.b.c"), "", "invalid_request", nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -231,6 +248,52 @@ func TestParseAuthorize(t *testing.T) {
 				if diff := cmp.Diff(*tt.wantRequest, pa.req); diff != "" {
 					t.Errorf("request (-want +got):\n%s", diff)
 				}
+			}
+		})
+	}
+}
+
+// acceptedMode reports whether an accepted request answers in the mode
+// asked for: query by default, form_post to a web redirect URI only.
+func acceptedMode(asked string, req storage.AuthRequest) bool {
+	switch asked {
+	case "", "query":
+		return req.ResponseMode == "query"
+	case "form_post":
+		return req.ResponseMode == "form_post" &&
+			(strings.HasPrefix(req.RedirectURI, "https://") || strings.HasPrefix(req.RedirectURI, "http://"))
+	}
+	return false
+}
+
+// Errors are delivered in the response mode asked for, if supported and
+// possible for the redirect URI; in the query otherwise.
+func TestResponseModeOfErrors(t *testing.T) {
+	p, _, _ := newTestProvider(t, testIssuer)
+	native := []any{"client_id", "natif", "redirect_uri", "fr.ville-exemple.app:/cb", "code_challenge", rfcChallenge, "code_challenge_method", "S256"}
+	tests := []struct {
+		name     string
+		query    url.Values
+		wantMode string
+	}{
+		{"form_post, bad scope", authorizeQuery("response_mode", "form_post", "scope", "email"), "form_post"},
+		{"form_post, repeated state", authorizeQuery("response_mode", "form_post", "state", []string{"a", "b"}), "form_post"},
+		{"form_post, request object", authorizeQuery("response_mode", "form_post", "request", "x"), "form_post"},
+		{"query, bad scope", authorizeQuery("response_mode", "query", "scope", "email"), "query"},
+		{"no mode, bad scope", authorizeQuery("scope", "email"), "query"},
+		{"unsupported mode", authorizeQuery("response_mode", "fragment"), "query"},
+		{"repeated mode", authorizeQuery("response_mode", []string{"form_post", "query"}), "query"},
+		{"mode in another case", authorizeQuery("response_mode", "FORM_POST"), "query"},
+		{"form_post to a private-use scheme", authorizeQuery(append(native, "response_mode", "form_post")...), "query"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			pa := p.parseAuthorize(httptest.NewRequest(http.MethodGet, "/authorize", nil), tt.query)
+			if pa.pageMessage != "" || pa.redirectErr == nil {
+				t.Fatalf("page %q, redirect error %v: want a redirect error", pa.pageMessage, pa.redirectErr)
+			}
+			if pa.req.ResponseMode != tt.wantMode {
+				t.Errorf("response mode = %q, want %q", pa.req.ResponseMode, tt.wantMode)
 			}
 		})
 	}
@@ -297,8 +360,10 @@ func FuzzParseAuthorize(f *testing.F) {
 		switch {
 		case form.Get("response_type") != "code":
 			t.Fatalf("%q: accepted response_type %q", raw, form.Get("response_type"))
-		case req.ResponseMode != "query":
-			t.Fatalf("%q: accepted response_mode %q", raw, req.ResponseMode)
+		case req.Claims != "" && func() bool { _, err := parseClaimsRequest(req.Claims); return err != nil }():
+			t.Fatalf("%q: accepted claims %q", raw, req.Claims)
+		case !acceptedMode(form.Get("response_mode"), req):
+			t.Fatalf("%q: accepted response_mode %q as %q", raw, form.Get("response_mode"), req.ResponseMode)
 		case !slices.Contains(scopes, "openid"):
 			t.Fatalf("%q: accepted scope %q without openid", raw, req.Scope)
 		case len(dedupe(scopes)) != len(scopes):

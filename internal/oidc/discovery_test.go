@@ -106,7 +106,9 @@ func TestDiscoveryDocument(t *testing.T) {
 			lists := map[string][]string{
 				"code_challenge_methods_supported":      {"S256"},
 				"response_types_supported":              {"code"},
-				"response_modes_supported":              {"query"},
+				"response_modes_supported":              {"query", "form_post"},
+				"prompt_values_supported":               {"none", "login", "consent", "select_account"},
+				"acr_values_supported":                  {"eidas1"},
 				"grant_types_supported":                 {"authorization_code", "refresh_token", "client_credentials"},
 				"token_endpoint_auth_methods_supported": {"client_secret_basic", "client_secret_post", "private_key_jwt", "none"},
 				"scopes_supported":                      apps.Scopes(),
@@ -119,13 +121,15 @@ func TestDiscoveryDocument(t *testing.T) {
 			if bytes.Contains(rec.Body.Bytes(), []byte(`"plain"`)) {
 				t.Error(`discovery mentions "plain"`)
 			}
-			for _, k := range []string{"request_parameter_supported", "request_uri_parameter_supported", "claims_parameter_supported"} {
-				if doc[k] != false {
-					t.Errorf("%s = %v, want false", k, doc[k])
+			for k, want := range map[string]bool{
+				"request_parameter_supported":                    false,
+				"request_uri_parameter_supported":                false,
+				"claims_parameter_supported":                     true,
+				"authorization_response_iss_parameter_supported": true,
+			} {
+				if doc[k] != want {
+					t.Errorf("%s = %v, want %v", k, doc[k], want)
 				}
-			}
-			if doc["authorization_response_iss_parameter_supported"] != true {
-				t.Errorf("authorization_response_iss_parameter_supported = %v, want true", doc["authorization_response_iss_parameter_supported"])
 			}
 			// Every endpoint advertised is served under the issuer's path.
 			paths := map[string]bool{}

@@ -25,6 +25,15 @@ func errAccessDenied(d string) *oauthError        { return &oauthError{"access_d
 func errLoginRequired(d string) *oauthError       { return &oauthError{"login_required", d} }
 func errServerError(d string) *oauthError         { return &oauthError{"server_error", d} }
 func errRequestNotSupported(d string) *oauthError { return &oauthError{"request_not_supported", d} }
+func errConsentRequired(d string) *oauthError     { return &oauthError{"consent_required", d} }
+
+// errUnmetAuthentication is OpenID Connect Core Error Code
+// unmet_authentication_requirements 1.0 (final, 2022): the OP cannot
+// authenticate the person as the essential acr claim requires (Core
+// section 5.5.1.1: "a failed authentication attempt").
+func errUnmetAuthentication(d string) *oauthError {
+	return &oauthError{"unmet_authentication_requirements", d}
+}
 
 func writeJSONError(w http.ResponseWriter, status int, e *oauthError) {
 	w.Header().Set("Content-Type", "application/json")

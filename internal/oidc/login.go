@@ -6,15 +6,18 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
+	"github.com/territoires-ouverts/tno/internal/audit"
 	"math"
 	"net/http"
 	"net/url"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/territoires-ouverts/tno/internal/apps"
 	"github.com/territoires-ouverts/tno/internal/directory"
 	"github.com/territoires-ouverts/tno/internal/logout"
+	"github.com/territoires-ouverts/tno/internal/session"
 	"github.com/territoires-ouverts/tno/internal/storage"
 	"github.com/territoires-ouverts/tno/internal/web"
 )
@@ -70,7 +73,7 @@ func needsLogin(req storage.AuthRequest, s storage.Session, now time.Time) bool 
 }
 
 // resume carries an authorization request forward: sign-in, then
-// membership choice, then the code.
+// membership choice, then consent, then the code.
 func (p *Provider) resume(w http.ResponseWriter, r *http.Request, app storage.Application, req storage.AuthRequest) {
 	ctx := r.Context()
 	now := p.now()
@@ -94,6 +97,19 @@ func (p *Provider) resume(w http.ResponseWriter, r *http.Request, app storage.Ap
 		http.Redirect(w, r, p.basePath+pathLogin+"?request="+url.QueryEscape(req.ID), http.StatusSeeOther)
 		return
 	}
+	p.chooseMembership(w, r, app, req, sess)
+}
+
+// chooseMembership goes on once the person is signed in: the request's
+// authentication level requirement is checked first, then the membership
+// is chosen: silently when only one is eligible (unless
+// prompt=select_account), on the chooser page otherwise.
+func (p *Provider) chooseMembership(w http.ResponseWriter, r *http.Request, app storage.Application, req storage.AuthRequest, sess storage.Session) {
+	ctx := r.Context()
+	if _, ok := releasedACR(req, sess); !ok {
+		p.finishWithError(w, r, req, errUnmetAuthentication("the sign-in does not reach the acr level required"))
+		return
+	}
 	eligible, err := p.eligible(r, app, sess.PersonID)
 	if err != nil {
 		p.web.Error(w, r, http.StatusInternalServerError, "error.title", "error.generic", err)
@@ -108,13 +124,20 @@ func (p *Provider) resume(w http.ResponseWriter, r *http.Request, app storage.Ap
 		}
 		_ = p.store.DeleteAuthRequest(ctx, req.ID)
 		p.web.Render(w, r, http.StatusForbidden, messagePage(http.StatusForbidden, "refused.title", "refused.message", ""))
-	case len(eligible) == 1:
-		p.issueCode(w, r, app, req, sess, eligible[0])
+	case len(eligible) == 1 && !hasPrompt(req.Prompt, "select_account"):
+		p.consentOrCode(w, r, app, req, sess, eligible[0])
 	case hasPrompt(req.Prompt, "none"):
 		p.finishWithError(w, r, req, &oauthError{"account_selection_required", "the person must choose an organization"})
 	default:
 		http.Redirect(w, r, p.basePath+pathSelect+"?request="+url.QueryEscape(req.ID), http.StatusSeeOther)
 	}
+}
+
+// releasedACR returns the acr claim a sign-in at the session's level
+// releases for req, ok=false if req requires a level it does not reach.
+func releasedACR(req storage.AuthRequest, sess storage.Session) (string, bool) {
+	claims, _ := parseClaimsRequest(req.Claims) // validated at the authorization endpoint
+	return acrRequirementOf(req.ACRValues, claims).release(session.Level(sess.ACR, sess.AMR))
 }
 
 func (p *Provider) finishWithError(w http.ResponseWriter, r *http.Request, req storage.AuthRequest, e *oauthError) {
@@ -150,51 +173,49 @@ func (p *Provider) handleLoginSubmit(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	identifier := strings.TrimSpace(r.PostForm.Get("identifier"))
-	password := r.PostForm.Get("password")
+	retry := web.LoginPage{AppName: app.Name, Action: p.basePath + pathLogin, RequestID: req.ID}
+	sess, ok := p.signIn(w, r, app.ClientID, retry)
+	if !ok {
+		return
+	}
+	// Continue with the session just created (the request does not carry
+	// its cookie yet).
+	p.chooseMembership(w, r, app, req, sess)
+}
+
+// signIn checks the identifier and password posted and opens a new
+// session at level eidas1 (a password). On failure it renders retry
+// again, with the identifier and an error (or an error page), and returns
+// ok=false. clientID, if any, is logged.
+func (p *Provider) signIn(w http.ResponseWriter, r *http.Request, clientID string, retry web.LoginPage) (storage.Session, bool) {
+	identifier := strings.TrimSpace(r.PostForm.Get(web.FieldIdentifier))
+	password := r.PostForm.Get(web.FieldPassword)
 	person, err := p.pw.Authenticate(r.Context(), identifier, password)
 	if err != nil {
 		if !errors.Is(err, directory.ErrInvalidCredentials) {
 			p.web.Error(w, r, http.StatusInternalServerError, "error.title", "error.generic", err)
-			return
+			return storage.Session{}, false
 		}
-		p.log.InfoContext(r.Context(), "login failed", "client_id", app.ClientID)
-		p.web.Render(w, r, http.StatusUnauthorized, web.LoginPage{
-			AppName: app.Name, Action: p.basePath + pathLogin, RequestID: req.ID,
-			Identifier: identifier, ErrorKey: "login.invalid",
-		})
-		return
+		p.log.InfoContext(r.Context(), "login failed", "client_id", clientID)
+		// The identifier typed is kept (an administrator needs it to see an
+		// attack on an account); the password never is.
+		p.record(r.Context(), audit.Event{Type: audit.LoginFailed, ClientID: clientID,
+			Details: map[string]string{"identifier": truncate(identifier, 128)}})
+		retry.Identifier, retry.ErrorKey = identifier, "login.invalid"
+		p.web.Render(w, r, http.StatusUnauthorized, retry)
+		return storage.Session{}, false
 	}
 	// A new sign-in always gets a new session (no fixation); the
 	// applications the previous one signed into are told it ended.
 	p.endCurrentSession(r.Context(), w, r, logout.ReasonNewSignIn)
-	sess, err := p.sessions.Create(r.Context(), w, person.ID, []string{"pwd"}, "")
+	sess, err := p.sessions.Create(r.Context(), w, person.ID, []string{"pwd"}, session.ACREidas1)
 	if err != nil {
 		p.web.Error(w, r, http.StatusInternalServerError, "error.title", "error.generic", err)
-		return
+		return storage.Session{}, false
 	}
-	p.log.InfoContext(r.Context(), "login", "client_id", app.ClientID, "person_id", person.ID)
-	// Continue with the session just created (the request does not carry
-	// its cookie yet).
-	p.continueWith(w, r, app, req, sess)
-}
-
-// continueWith is resume for a session created in this request.
-func (p *Provider) continueWith(w http.ResponseWriter, r *http.Request, app storage.Application, req storage.AuthRequest, sess storage.Session) {
-	eligible, err := p.eligible(r, app, sess.PersonID)
-	if err != nil {
-		p.web.Error(w, r, http.StatusInternalServerError, "error.title", "error.generic", err)
-		return
-	}
-	switch len(eligible) {
-	case 0:
-		_ = p.store.DeleteAuthRequest(r.Context(), req.ID)
-		p.web.Render(w, r, http.StatusForbidden, messagePage(http.StatusForbidden, "refused.title", "refused.message", ""))
-	case 1:
-		p.issueCode(w, r, app, req, sess, eligible[0])
-	default:
-		http.Redirect(w, r, p.basePath+pathSelect+"?request="+url.QueryEscape(req.ID), http.StatusSeeOther)
-	}
+	p.log.InfoContext(r.Context(), "login", "client_id", clientID, "person_id", person.ID)
+	p.record(r.Context(), audit.Event{Type: audit.LoginSucceeded, PersonID: person.ID, ClientID: clientID, SessionID: sess.ID})
+	return sess, true
 }
 
 func (p *Provider) chooserPage(r *http.Request, app storage.Application, req storage.AuthRequest, eligible []storage.Membership, errKey string) (web.ChooserPage, error) {
@@ -277,7 +298,7 @@ func (p *Provider) handleSelectSubmit(w http.ResponseWriter, r *http.Request) {
 	choice := r.PostForm.Get("membership")
 	for _, m := range eligible {
 		if m.ID == choice {
-			p.issueCode(w, r, app, req, sess, m)
+			p.consentOrCode(w, r, app, req, sess, m)
 			return
 		}
 	}
@@ -313,12 +334,17 @@ func (p *Provider) issueCode(w http.ResponseWriter, r *http.Request, app storage
 		p.web.Error(w, r, http.StatusInternalServerError, "error.title", "error.generic", err)
 		return
 	}
+	acr, ok := releasedACR(req, sess)
+	if !ok { // chooseMembership checked it: cannot happen
+		p.finishWithError(w, r, req, errUnmetAuthentication("the sign-in does not reach the acr level required"))
+		return
+	}
 	now := p.now().UTC()
 	c := storage.AuthCode{
 		Hash: hash, ClientID: req.ClientID, PersonID: sess.PersonID, MembershipID: m.ID, SessionID: sess.ID,
 		RedirectURI: req.RedirectURI, Scope: req.Scope, Nonce: req.Nonce,
 		CodeChallenge: req.CodeChallenge, CodeChallengeMethod: req.CodeChallengeMethod, Claims: req.Claims,
-		AuthTime: sess.AuthTime, AMR: sess.AMR, ACR: sess.ACR, CreatedAt: now, ExpiresAt: now.Add(p.codeTTL),
+		AuthTime: sess.AuthTime, AMR: sess.AMR, ACR: acr, CreatedAt: now, ExpiresAt: now.Add(p.codeTTL),
 	}
 	// Remember that the session signed into the application, for single
 	// logout: its logout token will carry the sid and sub of the ID token.
@@ -342,4 +368,15 @@ func (p *Provider) issueCode(w http.ResponseWriter, r *http.Request, app storage
 		p.log.WarnContext(r.Context(), "delete authorization request", "err", err)
 	}
 	p.redirectWith(w, r, req, url.Values{"code": {code}})
+}
+
+// truncate cuts s to at most n bytes, on a rune boundary.
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
 }

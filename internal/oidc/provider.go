@@ -1,6 +1,7 @@
 // Package oidc owns TNO's OpenID Connect provider: discovery, JWKS, the
-// authorization endpoint and its login and organization-chooser pages, the
-// token endpoint and userinfo. OAuth error codes live here only.
+// authorization endpoint and its login, organization-chooser and consent
+// pages, the token endpoint and userinfo, and (until the portal exists)
+// the person's page of consents. OAuth error codes live here only.
 //
 // It imports storage, apps, territory, session, directory, logout and web;
 // never server, portal, admin or another protocol package.
@@ -9,6 +10,7 @@ package oidc
 import (
 	"context"
 	"errors"
+	"github.com/territoires-ouverts/tno/internal/audit"
 	"io"
 	"log/slog"
 	"net/http"
@@ -47,6 +49,7 @@ type Store interface {
 	storage.SessionClients
 	storage.ClientRequests
 	storage.DeploymentSecrets
+	storage.Consents
 }
 
 // Options configures a Provider.
@@ -59,7 +62,9 @@ type Options struct {
 	Renderer  Renderer
 	Logout    SessionEnder // single logout; nil ends sessions without notifying applications
 	Logger    *slog.Logger
-	Now       func() time.Time
+	// Audit records security events (nil: none).
+	Audit audit.Recorder
+	Now   func() time.Time
 
 	CodeLifetime        time.Duration // default 60s
 	AccessTokenLifetime time.Duration // default 10m
@@ -76,6 +81,7 @@ type Options struct {
 
 // Provider serves the OpenID Connect endpoints.
 type Provider struct {
+	audit    audit.Recorder
 	issuer   string
 	basePath string // issuer's path, "" at the root
 	store    Store
@@ -139,7 +145,7 @@ func New(opts Options) (*Provider, error) {
 	p := &Provider{
 		issuer: strings.TrimSuffix(opts.Issuer, "/"), basePath: strings.TrimSuffix(u.Path, "/"),
 		store: opts.Store, signer: opts.Signer, sessions: opts.Sessions, pw: opts.Passwords,
-		web: opts.Renderer, log: opts.Logger, now: opts.Now,
+		web: opts.Renderer, log: opts.Logger, now: opts.Now, audit: opts.Audit,
 		codeTTL: opts.CodeLifetime, accessTTL: opts.AccessTokenLifetime,
 		idTTL: opts.IDTokenLifetime, requestTTL: opts.RequestLifetime,
 	}
@@ -162,9 +168,15 @@ func (p *Provider) RegisterBrowser(mux *http.ServeMux) {
 	mux.HandleFunc("POST "+p.basePath+pathLogin, p.handleLoginSubmit)
 	mux.HandleFunc("GET "+p.basePath+pathSelect, p.handleSelectPage)
 	mux.HandleFunc("POST "+p.basePath+pathSelect, p.handleSelectSubmit)
+	mux.HandleFunc("GET "+p.basePath+pathConsent, p.handleConsentPage)
+	mux.HandleFunc("POST "+p.basePath+pathConsent, p.handleConsentSubmit)
 	mux.HandleFunc("GET "+p.basePath+pathLogout, p.handleEndSession)
 	mux.HandleFunc("POST "+p.basePath+pathLogout, p.handleEndSession)
 	mux.HandleFunc("POST "+p.basePath+pathLogoutOK, p.handleEndSessionConfirm)
+	mux.HandleFunc("GET "+p.basePath+pathAccount, p.handleAccount)
+	mux.HandleFunc("GET "+p.basePath+pathAccountConsents, p.handleAccountConsents)
+	mux.HandleFunc("POST "+p.basePath+pathAccountLogin, p.handleAccountLogin)
+	mux.HandleFunc("POST "+p.basePath+pathAccountRevoke, p.handleAccountRevoke)
 }
 
 // RegisterProtocol mounts the endpoints relying parties call directly
@@ -191,3 +203,15 @@ func (p *Provider) ProtocolPaths() []string {
 }
 
 func (p *Provider) url(path string) string { return p.issuer + path }
+
+// record writes a security event to the audit log, if there is one. A
+// failure to record is logged and does not fail the request: the event is
+// also in the logs.
+func (p *Provider) record(ctx context.Context, e audit.Event) {
+	if p.audit == nil {
+		return
+	}
+	if err := p.audit.Record(context.WithoutCancel(ctx), e); err != nil {
+		p.log.ErrorContext(ctx, "audit", "event", e.Type, "err", err)
+	}
+}

@@ -56,17 +56,22 @@ var (
 	confidentialApp = storage.Application{
 		ClientID: "portail-rh", Name: "Portail RH", ClientType: storage.ClientConfidential,
 		SecretHash: "sha256:00", RedirectURIs: []string{"https://rh.ville-exemple.fr/callback", "https://rh.ville-exemple.fr/cb?tenant=42"},
-		Scopes: []string{"openid", "profile", "email", "siret"},
+		Scopes:     []string{"openid", "profile", "email", "siret"},
+		FirstParty: true, // no consent screen: consent_test.go turns it off
 	}
 	publicApp = storage.Application{
 		ClientID: "mobile", Name: "Application mobile", ClientType: storage.ClientPublic,
 		RedirectURIs: []string{"http://127.0.0.1:8080/cb"},
 	}
+	nativeApp = storage.Application{
+		ClientID: "natif", Name: "Application native", ClientType: storage.ClientPublic,
+		RedirectURIs: []string{"fr.ville-exemple.app:/cb"},
+	}
 	disabledApp = storage.Application{
 		ClientID: "ancien", Name: "Ancien portail", ClientType: storage.ClientConfidential,
 		SecretHash: "sha256:00", RedirectURIs: []string{"https://ancien.ville-exemple.fr/cb"}, Disabled: true,
 	}
-	testApps = []storage.Application{confidentialApp, publicApp, disabledApp}
+	testApps = []storage.Application{confidentialApp, publicApp, nativeApp, disabledApp}
 )
 
 // newTestProvider returns a Provider on a real store holding testApps.

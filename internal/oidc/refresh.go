@@ -4,6 +4,8 @@ import (
 	"context"
 	"crypto/subtle"
 	"errors"
+	"fmt"
+	"github.com/territoires-ouverts/tno/internal/audit"
 	"net/http"
 	"net/url"
 	"slices"
@@ -81,7 +83,7 @@ func (p *Provider) grantRefreshToken(w http.ResponseWriter, r *http.Request, app
 	var spent storage.Token
 	resp, err := p.issueTokens(ctx, issuance{
 		app: app, person: person, membership: m, sessionID: t.SessionID, authTime: t.AuthTime, amr: t.AMR,
-		codeHash: t.CodeHash, scope: scope, familyID: t.FamilyID, refreshScope: t.Scope,
+		acr: t.ACR, claims: t.Claims, codeHash: t.CodeHash, scope: scope, familyID: t.FamilyID, refreshScope: t.Scope,
 	}, func(next ...*storage.Token) error {
 		var err error
 		spent, err = p.store.RotateRefreshToken(ctx, hash, now, next...)
@@ -112,7 +114,8 @@ func (p *Provider) refreshReused(ctx context.Context, t storage.Token, now time.
 	if err != nil {
 		p.log.ErrorContext(ctx, "token: revoke family after refresh token reuse", "client_id", t.ClientID, "err", err)
 	}
-	// audit: refresh_token_reuse (client, person, family, tokens revoked).
+	p.record(ctx, audit.Event{Type: audit.RefreshTokenReuse, PersonID: t.PersonID, ClientID: t.ClientID, SessionID: t.SessionID,
+		Details: map[string]string{"family": t.FamilyID, "revoked": fmt.Sprint(n)}})
 	p.log.WarnContext(ctx, "token: refresh token reused; family revoked", "event", "refresh_token_reuse",
 		"client_id", t.ClientID, "person_id", t.PersonID, "family_id", t.FamilyID, "revoked", n)
 }

@@ -6,6 +6,8 @@ import (
 	"crypto/subtle"
 	"encoding/base64"
 	"errors"
+	"fmt"
+	"github.com/territoires-ouverts/tno/internal/audit"
 	"mime"
 	"net/http"
 	"net/url"
@@ -14,6 +16,7 @@ import (
 	"time"
 
 	"github.com/territoires-ouverts/tno/internal/apps"
+	"github.com/territoires-ouverts/tno/internal/session"
 	"github.com/territoires-ouverts/tno/internal/storage"
 )
 
@@ -124,7 +127,8 @@ func (p *Provider) grantAuthorizationCode(w http.ResponseWriter, r *http.Request
 		if rerr != nil {
 			p.log.ErrorContext(ctx, "token: revoke after code reuse", "client_id", app.ClientID, "err", rerr)
 		}
-		// audit: authorization_code_reuse (client, person, tokens revoked).
+		p.record(ctx, audit.Event{Type: audit.CodeReuse, PersonID: c.PersonID, ClientID: app.ClientID, SessionID: c.SessionID,
+			Details: map[string]string{"revoked": fmt.Sprint(n)}})
 		p.log.WarnContext(ctx, "token: authorization code reused; issued tokens revoked", "client_id", app.ClientID, "person_id", c.PersonID, "revoked", n)
 		writeJSONError(w, http.StatusBadRequest, errInvalidGrant("the authorization code was already used"))
 		return
@@ -174,7 +178,7 @@ func (p *Provider) grantAuthorizationCode(w http.ResponseWriter, r *http.Request
 	}
 	is := issuance{
 		app: app, person: person, membership: eligible[i], sessionID: c.SessionID,
-		authTime: c.AuthTime, amr: c.AMR, nonce: c.Nonce, codeHash: c.Hash, scope: c.Scope,
+		authTime: c.AuthTime, amr: c.AMR, acr: c.ACR, claims: c.Claims, nonce: c.Nonce, codeHash: c.Hash, scope: c.Scope,
 	}
 	// Refresh tokens: asked for (offline_access, allowed at the
 	// authorization endpoint by the application's scopes) or always
@@ -221,6 +225,8 @@ type issuance struct {
 	sessionID  string
 	authTime   time.Time
 	amr        []string
+	acr        string // acr claim released; "" (tokens issued before) follows from amr
+	claims     string // the authorization request's claims parameter
 	nonce      string // authorization code exchange only
 	codeHash   string // the code the tokens descend from
 	scope      string // of the access token and ID token
@@ -243,7 +249,8 @@ func (p *Provider) issueTokens(ctx context.Context, is issuance, save func(ts ..
 	t := storage.Token{
 		Hash: hash, Kind: storage.TokenAccess, ClientID: is.app.ClientID, PersonID: is.person.ID,
 		MembershipID: is.membership.ID, SessionID: is.sessionID, Scope: is.scope, CodeHash: is.codeHash,
-		FamilyID: is.familyID, AuthTime: is.authTime, AMR: is.amr, CreatedAt: now, ExpiresAt: now.Add(p.accessTTL),
+		FamilyID: is.familyID, AuthTime: is.authTime, AMR: is.amr, ACR: is.acr, Claims: is.claims,
+		CreatedAt: now, ExpiresAt: now.Add(p.accessTTL),
 	}
 	records := []*storage.Token{&t}
 	resp := tokenResponse{AccessToken: access, TokenType: "Bearer", ExpiresIn: int64(p.accessTTL.Seconds()), Scope: is.scope}
@@ -295,6 +302,11 @@ func (p *Provider) idToken(ctx context.Context, is issuance, access string, now 
 	claims["iat"] = now.Unix()
 	claims["exp"] = now.Add(p.idTTL).Unix()
 	claims["auth_time"] = is.authTime.Unix()
+	// acr and amr always: OpenID Connect Core section 2 (acr voluntary
+	// or required through the claims parameter, section 5.5.1.1).
+	if acr := session.Level(is.acr, is.amr); acr != "" {
+		claims["acr"] = acr
+	}
 	if len(is.amr) > 0 {
 		claims["amr"] = is.amr
 	}

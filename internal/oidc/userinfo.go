@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/territoires-ouverts/tno/internal/apps"
+	"github.com/territoires-ouverts/tno/internal/session"
 	"github.com/territoires-ouverts/tno/internal/storage"
 )
 
@@ -121,6 +122,7 @@ func (p *Provider) handleUserinfo(w http.ResponseWriter, r *http.Request) {
 		writeJSONError(w, http.StatusInternalServerError, errServerError("try again later"))
 		return
 	}
+	addRequestedAuthClaims(claims, t)
 	if app.Settings.UserinfoSignedResponseAlg == "" {
 		writeJSON(w, claims)
 		return
@@ -135,6 +137,21 @@ func (p *Provider) handleUserinfo(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("Pragma", "no-cache")
 	_, _ = io.WriteString(w, jwt)
+}
+
+// addRequestedAuthClaims adds to the userinfo claims the authentication
+// claims that the authorization request's claims parameter asked for at
+// userinfo (OpenID Connect Core section 5.5): acr and amr.
+func addRequestedAuthClaims(claims map[string]any, t storage.Token) {
+	req, _ := parseClaimsRequest(t.Claims) // validated at the authorization endpoint
+	if req.userinfoRequests("acr") {
+		if acr := session.Level(t.ACR, t.AMR); acr != "" {
+			claims["acr"] = acr
+		}
+	}
+	if req.userinfoRequests("amr") && len(t.AMR) > 0 {
+		claims["amr"] = t.AMR
+	}
 }
 
 // signedUserinfo signs the userinfo claims for app as a JWT (OpenID

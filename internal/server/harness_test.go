@@ -115,10 +115,14 @@ func (h *harness) person(username string, orgs ...storage.Organization) storage.
 	return p
 }
 
-// app registers an application owned by the métropole.
+// app registers an application owned by the métropole. It is first-party
+// (no consent screen) unless mutate says otherwise: consent_test.go does.
 func (h *harness) app(clientID, typ string, redirect string, mutate ...func(*storage.Application)) storage.Application {
 	h.t.Helper()
-	a := storage.Application{OrgID: h.metropole.ID, ClientID: clientID, Name: "Appli " + clientID, ClientType: typ, RedirectURIs: []string{redirect}}
+	a := storage.Application{
+		OrgID: h.metropole.ID, ClientID: clientID, Name: "Appli " + clientID, ClientType: typ,
+		RedirectURIs: []string{redirect}, FirstParty: true,
+	}
 	for _, f := range mutate {
 		f(&a)
 	}

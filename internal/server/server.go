@@ -9,6 +9,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/territoires-ouverts/tno/internal/audit"
 	"io"
 	"log/slog"
 	"net/http"
@@ -57,6 +58,7 @@ type Server struct {
 	log      *slog.Logger
 	now      func() time.Time
 	Keys     *keys.Manager
+	Audit    *audit.Log
 	Local    *local.Local
 	Hasher   *local.Hasher
 	Logout   *logout.Service // ends sessions, notifies applications (EndPersonSessions)
@@ -106,7 +108,11 @@ func New(opts Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s.Logout, err = logout.New(logout.Options{Issuer: cfg.Issuer, Store: opts.Store, Signer: s.Keys, Logger: opts.Logger, Now: opts.Now})
+	s.Audit, err = audit.New(audit.Options{Store: opts.Store, Now: opts.Now, Logger: opts.Logger})
+	if err != nil {
+		return nil, err
+	}
+	s.Logout, err = logout.New(logout.Options{Issuer: cfg.Issuer, Store: opts.Store, Signer: s.Keys, Logger: opts.Logger, Now: opts.Now, Audit: s.Audit})
 	if err != nil {
 		return nil, err
 	}
@@ -117,7 +123,7 @@ func New(opts Options) (*Server, error) {
 	}
 	s.provider, err = oidc.New(oidc.Options{
 		Issuer: cfg.Issuer, Store: opts.Store, Signer: s.Keys, Sessions: sessions,
-		Passwords: s.Local, Renderer: renderer, Logger: opts.Logger, Now: opts.Now, Logout: s.Logout,
+		Passwords: s.Local, Renderer: renderer, Logger: opts.Logger, Now: opts.Now, Logout: s.Logout, Audit: s.Audit,
 		CodeLifetime: cfg.Tokens.AuthorizationCode.Std(), AccessTokenLifetime: cfg.Tokens.AccessToken.Std(),
 		IDTokenLifetime: cfg.Tokens.IDToken.Std(),
 	})

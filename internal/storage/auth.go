@@ -137,10 +137,15 @@ type Token struct {
 	FamilyID     string // refresh-token family; empty when no refresh token was issued
 	AuthTime     time.Time
 	AMR          []string // authentication methods, repeated in refreshed ID tokens
-	CreatedAt    time.Time
-	ExpiresAt    time.Time
-	RevokedAt    *time.Time
-	UsedAt       *time.Time // refresh tokens: when it was exchanged (rotated)
+	ACR          string   // authentication level (acr), repeated in refreshed ID tokens
+	// Claims is the authorization request's claims parameter (JSON, OpenID
+	// Connect Core section 5.5), "" if none: userinfo honours its
+	// "userinfo" member.
+	Claims    string
+	CreatedAt time.Time
+	ExpiresAt time.Time
+	RevokedAt *time.Time
+	UsedAt    *time.Time // refresh tokens: when it was exchanged (rotated)
 }
 
 // Tokens stores issued tokens.
@@ -175,6 +180,13 @@ type Tokens interface {
 	// session, but for the families granted offline_access, which outlive
 	// the session (OpenID Connect Core section 11).
 	RevokeSessionTokens(ctx context.Context, sessionID string, at time.Time) (int, error)
+	// RevokePersonClientTokens revokes every token of personID issued to
+	// clientID not yet revoked, refresh and access tokens, offline_access
+	// included (the person withdrew their consent), and returns how many.
+	// Tokens that a concurrent RotateRefreshToken adds are revoked too,
+	// as for RevokeTokenFamily. An empty personID or clientID revokes
+	// nothing.
+	RevokePersonClientTokens(ctx context.Context, personID, clientID string, at time.Time) (int, error)
 	// DeleteExpiredTokens deletes the tokens with ExpiresAt strictly before
 	// before and returns how many, but keeps the refresh tokens of a family
 	// that still has a token expiring at or after before: a used refresh

@@ -58,6 +58,8 @@ type Store interface {
 	ClientRequests
 	Logout
 	DeploymentSecrets
+	Consents
+	AuditEvents
 
 	// WithTx runs fn in one transaction: committed if fn returns nil,
 	// rolled back otherwise. The Store passed to fn must not escape it.

@@ -85,6 +85,24 @@ func AllowFormAction(h http.Header, target string) {
 	}
 }
 
+// AllowScripts lets the page rendered next run scripts served by TNO
+// itself: it adds script-src 'self' to the CSP already in h. Only the
+// form_post page needs it (FormPostPage and static/form_post.js); every
+// other page keeps the policy without script. Inline script stays
+// forbidden. Call it before Render. It does nothing if h has no CSP.
+func AllowScripts(h http.Header) {
+	csp := h.Get("Content-Security-Policy")
+	if csp == "" {
+		return
+	}
+	for _, d := range strings.Split(csp, ";") {
+		if fields := strings.Fields(d); len(fields) > 0 && strings.EqualFold(fields[0], "script-src") {
+			return
+		}
+	}
+	h.Set("Content-Security-Policy", strings.TrimRight(csp, "; ")+"; script-src 'self'")
+}
+
 // AllowFrames lets the page rendered next embed the given http(s) URLs in
 // iframes (front-channel logout): it adds their origins to a frame-src
 // directive of the CSP already in h, creating the directive if needed.

@@ -84,3 +84,24 @@ func TestAllowFormAction(t *testing.T) {
 		t.Errorf("header without CSP changed: %v", h)
 	}
 }
+
+func TestAllowScripts(t *testing.T) {
+	h := http.Header{}
+	h.Set("Content-Security-Policy", ContentSecurityPolicy)
+	AllowScripts(h)
+	AllowScripts(h) // idempotent
+	got := h.Get("Content-Security-Policy")
+	if want := ContentSecurityPolicy + "; script-src 'self'"; got != want {
+		t.Errorf("CSP = %q, want %q", got, want)
+	}
+	for _, forbidden := range []string{"unsafe-inline", "unsafe-eval", "https:;", "data: ;"} {
+		if strings.Contains(strings.TrimPrefix(got, ContentSecurityPolicy), forbidden) {
+			t.Errorf("script policy allows %q: %q", forbidden, got)
+		}
+	}
+	h = http.Header{}
+	AllowScripts(h)
+	if len(h) != 0 {
+		t.Errorf("header without CSP changed: %v", h)
+	}
+}

@@ -6,6 +6,8 @@
 // packages (oidc, later saml and cas) and portal/admin render through it.
 package web
 
+import "time"
+
 // Page data. Every page also receives, from Render, the language and the
 // translation function; these structs carry only page-specific data.
 
@@ -98,4 +100,60 @@ type LogoutConfirmPage struct {
 	PostLogoutRedirectURI string
 	State                 string
 	UILocales             string
+}
+
+// FormPostPage delivers an authorization response by an HTML form that
+// posts itself to the application (OAuth 2.0 Form Post Response Mode):
+// a static script (form_post.js, the only script TNO serves) submits it
+// at once, and without JavaScript the person presses "Continuer". The
+// handler calls AllowScripts and AllowFormAction before rendering it.
+type FormPostPage struct {
+	AppName string // the application, may be empty
+	Action  string // the redirect URI (http or https)
+	Fields  []FormField
+}
+
+// FormField is one hidden field of a FormPostPage.
+type FormField struct {
+	Name, Value string
+}
+
+// Names of the form fields posted by the consent and account pages.
+const (
+	FieldDecision = "decision" // ConsentPage: DecisionAllow or DecisionDeny
+	DecisionAllow = "allow"
+	DecisionDeny  = "deny"
+)
+
+// ConsentPage asks a person to allow an application that is not
+// first-party to receive their information: the claims of Scopes, told
+// in plain words. Its form posts RequestID, MembershipID and the decision.
+type ConsentPage struct {
+	AppName      string
+	OrgName      string // the organization that owns the application
+	Scopes       []string
+	Action       string // form action URL (POST)
+	RequestID    string
+	MembershipID string // hidden field "membership": the membership chosen
+}
+
+// AccountConsentsPage lists the consents a person gave, each with a
+// button that withdraws it.
+type AccountConsentsPage struct {
+	PersonName   string
+	Consents     []ConsentItem
+	RevokeAction string // form action URL (POST) of the "Retirer" buttons, with field client_id
+	LogoutURL    string
+	// Revoked names the application whose consent was just withdrawn,
+	// "" if none: a notice says so.
+	Revoked string
+}
+
+// ConsentItem is one consent on the AccountConsentsPage.
+type ConsentItem struct {
+	ClientID string
+	AppName  string
+	OrgName  string
+	Scopes   []string
+	Date     time.Time // when given (last changed)
 }

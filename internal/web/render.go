@@ -10,8 +10,10 @@ import (
 	"html/template"
 	"log/slog"
 	"net/http"
+	"reflect"
 	"strconv"
 	"strings"
+	"time"
 )
 
 //go:embed templates/*.html
@@ -34,6 +36,9 @@ type Renderer struct {
 	pages   map[string]*template.Template // page name → layout + page
 	cssURL  string
 	logoURL string
+	// formPostJS is the URL of form_post.js, the one script, loaded by
+	// FormPostPage only.
+	formPostJS string
 }
 
 // Page template names; each is templates/<name>.html with the layout.
@@ -43,6 +48,9 @@ const (
 	pageMessage   = "message"
 	pageLoggedOut = "logged_out"
 	pageLogout    = "logout_confirm"
+	pageFormPost  = "form_post"
+	pageConsent   = "consent"
+	pageAccount   = "account_consents"
 )
 
 // New parses the embedded messages, assets and templates once. It fails
@@ -55,7 +63,7 @@ func New(opts Options) (*Renderer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("web: load static assets: %w", err)
 	}
-	for _, name := range []string{"tno.css", "logo.svg"} {
+	for _, name := range []string{"tno.css", "logo.svg", "form_post.js"} {
 		if _, ok := assets[name]; !ok {
 			return nil, fmt.Errorf("web: missing static asset %s", name)
 		}
@@ -67,13 +75,14 @@ func New(opts Options) (*Renderer, error) {
 		cssURL:  strings.TrimSuffix(opts.BasePath, "/") + assetURL(assets, "tno.css"),
 		logoURL: strings.TrimSuffix(opts.BasePath, "/") + assetURL(assets, "logo.svg"),
 	}
+	r.formPostJS = strings.TrimSuffix(opts.BasePath, "/") + assetURL(assets, "form_post.js")
 	if r.log == nil {
 		r.log = slog.New(slog.DiscardHandler)
 	}
 	if r.product == "" {
 		r.product = "TNO"
 	}
-	for _, name := range []string{pageLogin, pageChooser, pageMessage, pageLoggedOut, pageLogout} {
+	for _, name := range []string{pageLogin, pageChooser, pageMessage, pageLoggedOut, pageLogout, pageFormPost, pageConsent, pageAccount} {
 		t, err := template.New(name).Option("missingkey=error").
 			ParseFS(templateFS, "templates/layout.html", "templates/"+name+".html")
 		if err != nil {
@@ -95,7 +104,8 @@ type view struct {
 	Title   string // full <title>, translated
 	CSSURL  string
 	LogoURL string
-	Switch  langLink
+	Script  string   // URL of the page's script, "" for none (the CSP forbids it elsewhere)
+	Switch  langLink // Href "" for no language link
 	Page    any
 }
 
@@ -119,9 +129,33 @@ func (v view) Kind(kind string) string {
 	return kind
 }
 
+// Scope tells in plain words what a scope releases, or shows the scope
+// as is if it has no message.
+func (v view) Scope(scope string) string {
+	key := "scope." + scope
+	if s := T(v.Lang, key); s != key {
+		return s
+	}
+	return scope
+}
+
+// Date writes a day in words ("14 mars 2026", "1er août 2026"), in UTC.
+func (v view) Date(t time.Time) string {
+	t = t.UTC()
+	day := strconv.Itoa(t.Day())
+	if t.Day() == 1 {
+		day = T(v.Lang, "common.first_day")
+	}
+	return T(v.Lang, "common.date", day, T(v.Lang, "month."+strconv.Itoa(int(t.Month()))), t.Year())
+}
+
+// ISODate writes a day as a <time datetime> value (2026-03-14), in UTC.
+func (v view) ISODate(t time.Time) string { return t.UTC().Format(time.DateOnly) }
+
 // Render writes page as a full HTML document with status. page is one of
 // LoginPage, ChooserPage, MessagePage, LoggedOutPage, LogoutConfirmPage,
-// or a non-nil pointer to one. The language is Lang(req); a valid ?lang=
+// FormPostPage, ConsentPage, AccountConsentsPage, or a non-nil pointer to
+// one. The language is Lang(req); a valid ?lang=
 // is also remembered in the tno_lang cookie. The page is rendered into a
 // buffer first: on any failure nothing of it is sent, the cause is logged
 // and the person gets a plain 500.
@@ -161,7 +195,8 @@ func (r *Renderer) prepare(req *http.Request, lang string, status int, page any)
 	if err != nil {
 		return "", view{}, err
 	}
-	var name, titleKey, errorKey string
+	var name, titleKey, errorKey, script string
+	sw := switchLink(req, lang)
 	switch p := page.(type) {
 	case LoginPage:
 		if p.AppName == "" {
@@ -188,6 +223,17 @@ func (r *Renderer) prepare(req *http.Request, lang string, status int, page any)
 		name, titleKey = pageLoggedOut, "logout.title"
 	case LogoutConfirmPage:
 		name, titleKey = pageLogout, "logout.confirm_title"
+	case FormPostPage:
+		// No language link: the page is on its way out, and its URL (an
+		// authorization request) is not one to load again.
+		name, titleKey, script, sw = pageFormPost, "form_post.title", r.formPostJS, langLink{}
+	case ConsentPage:
+		if p.AppName == "" {
+			p.AppName = r.product
+		}
+		name, titleKey, page = pageConsent, "consent.title", p
+	case AccountConsentsPage:
+		name, titleKey = pageAccount, "account.title"
 	default:
 		return "", view{}, fmt.Errorf("unsupported page type %T", page)
 	}
@@ -201,40 +247,22 @@ func (r *Renderer) prepare(req *http.Request, lang string, status int, page any)
 		Title:   T(lang, "common.page_title", title, r.product),
 		CSSURL:  r.cssURL,
 		LogoURL: r.logoURL,
-		Switch:  switchLink(req, lang),
+		Script:  script,
+		Switch:  sw,
 		Page:    page,
 	}, nil
 }
 
 // deref turns a pointer to a page struct into the struct.
 func deref(page any) (any, error) {
-	var nilPtr bool
-	switch p := page.(type) {
-	case *LoginPage:
-		if nilPtr = p == nil; !nilPtr {
-			return *p, nil
-		}
-	case *ChooserPage:
-		if nilPtr = p == nil; !nilPtr {
-			return *p, nil
-		}
-	case *MessagePage:
-		if nilPtr = p == nil; !nilPtr {
-			return *p, nil
-		}
-	case *LoggedOutPage:
-		if nilPtr = p == nil; !nilPtr {
-			return *p, nil
-		}
-	case *LogoutConfirmPage:
-		if nilPtr = p == nil; !nilPtr {
-			return *p, nil
-		}
+	v := reflect.ValueOf(page)
+	if v.Kind() != reflect.Pointer {
+		return page, nil
 	}
-	if nilPtr {
+	if v.IsNil() {
 		return nil, fmt.Errorf("%w %T", errNilPage, page)
 	}
-	return page, nil
+	return v.Elem().Interface(), nil
 }
 
 // switchLink links to the current URL in the other language. It keeps the

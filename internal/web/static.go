@@ -57,6 +57,8 @@ func contentType(name string) string {
 		return "text/css; charset=utf-8"
 	case ".svg":
 		return "image/svg+xml"
+	case ".js":
+		return "text/javascript; charset=utf-8"
 	}
 	if t := mime.TypeByExtension(path.Ext(name)); t != "" {
 		return t
@@ -70,7 +72,7 @@ func assetURL(assets map[string]asset, name string) string {
 	return StaticPrefix + name + "?v=" + assets[name].version
 }
 
-// Static serves the embedded assets (stylesheet, logo) at /static/<name>;
+// Static serves the embedded assets (stylesheet, logo, form_post.js) at /static/<name>;
 // mount it with mux.Handle("GET /static/", web.Static()), or under a base
 // path with http.StripPrefix and Options.BasePath. A request whose
 // ?v= matches the asset's content hash (the URLs the templates use) is

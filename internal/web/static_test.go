@@ -20,6 +20,7 @@ func TestStatic(t *testing.T) {
 	}{
 		{"css versioned", "GET", assetURL(assets, "tno.css"), 200, "text/css; charset=utf-8", "public, max-age=31536000, immutable"},
 		{"svg versioned", "GET", assetURL(assets, "logo.svg"), 200, "image/svg+xml", "public, max-age=31536000, immutable"},
+		{"script versioned", "GET", assetURL(assets, "form_post.js"), 200, "text/javascript; charset=utf-8", "public, max-age=31536000, immutable"},
 		{"css unversioned", "GET", "/static/tno.css", 200, "text/css; charset=utf-8", "public, max-age=3600"},
 		{"head", "HEAD", "/static/logo.svg", 200, "image/svg+xml", "public, max-age=3600"},
 		{"unknown", "GET", "/static/nope.js", 404, "", ""},

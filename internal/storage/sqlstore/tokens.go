@@ -10,12 +10,12 @@ import (
 )
 
 const tokenColumns = `hash, kind, client_id, person_id, membership_id, session_id, scope, code_hash,
-	family_id, auth_time, amr, created_at, expires_at, revoked_at, used_at`
+	family_id, auth_time, amr, acr, claims, created_at, expires_at, revoked_at, used_at`
 
 func scanToken(r rowScanner) (storage.Token, error) {
 	var t storage.Token
 	err := r.Scan(&t.Hash, &t.Kind, &t.ClientID, &t.PersonID, &t.MembershipID, &t.SessionID, &t.Scope,
-		&t.CodeHash, &t.FamilyID, ts(&t.AuthTime), lst(&t.AMR), ts(&t.CreatedAt), ts(&t.ExpiresAt),
+		&t.CodeHash, &t.FamilyID, ts(&t.AuthTime), lst(&t.AMR), &t.ACR, &t.Claims, ts(&t.CreatedAt), ts(&t.ExpiresAt),
 		nts(&t.RevokedAt), nts(&t.UsedAt))
 	return t, err
 }
@@ -33,9 +33,9 @@ func (s *Store) CreateToken(ctx context.Context, t *storage.Token) error {
 	v.RevokedAt, v.UsedAt = normp(v.RevokedAt), normp(v.UsedAt)
 	_, err := s.exec(ctx, op,
 		`INSERT INTO tokens (`+tokenColumns+`)
-		 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`,
+		 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)`,
 		v.Hash, v.Kind, v.ClientID, v.PersonID, v.MembershipID, v.SessionID, v.Scope,
-		v.CodeHash, v.FamilyID, micros(v.AuthTime), list(v.AMR), micros(v.CreatedAt), micros(v.ExpiresAt),
+		v.CodeHash, v.FamilyID, micros(v.AuthTime), list(v.AMR), v.ACR, v.Claims, micros(v.CreatedAt), micros(v.ExpiresAt),
 		nullMicros(v.RevokedAt), nullMicros(v.UsedAt))
 	if err != nil {
 		return err
@@ -143,6 +143,19 @@ func (s *Store) RevokeSessionTokens(ctx context.Context, sessionID string, at ti
 		 WHERE revoked_at IS NULL AND session_id = $1
 		   AND (' ' || scope || ' ') NOT LIKE '% offline_access %'`,
 		sessionID, micros(at))
+}
+
+// RevokePersonClientTokens revokes the tokens of personID issued to
+// clientID not yet revoked, whatever their scope, and returns how many.
+// An empty personID or clientID revokes nothing.
+func (s *Store) RevokePersonClientTokens(ctx context.Context, personID, clientID string, at time.Time) (int, error) {
+	if personID == "" || clientID == "" {
+		return 0, nil
+	}
+	return s.revokeAll(ctx, "revoke person client tokens",
+		`UPDATE tokens SET revoked_at = $3
+		 WHERE revoked_at IS NULL AND person_id = $1 AND client_id = $2`,
+		personID, clientID, micros(at))
 }
 
 // RevokeTokenFamily revokes the tokens of a family not yet revoked and

@@ -45,6 +45,8 @@ func Run(t *testing.T, open func(t *testing.T) storage.Store) {
 		{"session_clients", sessionClientTests()},
 		{"logout_deliveries", logoutDeliveryTests()},
 		{"deployment_secrets", secretTests()},
+		{"consents", consentTests()},
+		{"audit_events", auditTests()},
 		{"times", timeTests()},
 		{"tx", txTests()},
 		{"isolation", isolationTests()},

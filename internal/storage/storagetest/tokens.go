@@ -30,6 +30,7 @@ func tokenTests() []test {
 		{"create and get, revoked and used ones included", func(t *testing.T, f fixture) {
 			a := newToken("a", storage.TokenAccess, "code")
 			a.AMR = []string{"pwd", "otp"}
+			a.ACR, a.Claims = "eidas2", `{"userinfo":{"amr":null}}`
 			r := inFamily("r", storage.TokenRefresh, "fam")
 			r.RevokedAt, r.UsedAt = ptr(t0), ptr(t0.Add(time.Second))
 			r.AMR = []string{}
@@ -104,6 +105,36 @@ func tokenTests() []test {
 			diff(t, 0, get(f.s.RevokeSessionTokens(f.ctx, "s", at.Add(time.Minute)))(t))
 			diff(t, 0, get(f.s.RevokeSessionTokens(f.ctx, "", at))(t))
 			toks[0].RevokedAt, toks[1].RevokedAt = ptr(at), ptr(at)
+			for _, want := range toks {
+				diff(t, want, get(f.s.GetToken(f.ctx, want.Hash))(t))
+			}
+		}},
+		{"revoke a person's tokens for one client", func(t *testing.T, f fixture) {
+			toks := []storage.Token{
+				newToken("a1", storage.TokenAccess, ""),
+				inFamily("r1", storage.TokenRefresh, "fam"),
+				newToken("o1", storage.TokenRefresh, ""), // offline_access: revoked too
+				newToken("x1", storage.TokenAccess, ""),  // another client
+				newToken("y1", storage.TokenAccess, ""),  // another person
+				newToken("k1", storage.TokenAccess, ""),  // client_credentials of the same client
+				newToken("z1", storage.TokenAccess, ""),  // already revoked
+			}
+			toks[2].Scope = "openid offline_access"
+			toks[3].ClientID = "other"
+			toks[4].PersonID = "q"
+			toks[5].PersonID, toks[5].MembershipID, toks[5].SessionID = "", "", ""
+			toks[6].RevokedAt = ptr(t0)
+			for i := range toks {
+				must(t, f.s.CreateToken(f.ctx, &toks[i]))
+			}
+			at := t0.Add(time.Minute)
+			diff(t, 3, get(f.s.RevokePersonClientTokens(f.ctx, "p", "c", at))(t))
+			diff(t, 0, get(f.s.RevokePersonClientTokens(f.ctx, "p", "c", at.Add(time.Minute)))(t))
+			diff(t, 0, get(f.s.RevokePersonClientTokens(f.ctx, "", "c", at))(t))
+			diff(t, 0, get(f.s.RevokePersonClientTokens(f.ctx, "p", "", at))(t))
+			for i := range 3 {
+				toks[i].RevokedAt = ptr(at)
+			}
 			for _, want := range toks {
 				diff(t, want, get(f.s.GetToken(f.ctx, want.Hash))(t))
 			}

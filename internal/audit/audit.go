@@ -1,0 +1,177 @@
+// Package audit owns TNO's security audit log: append-only events, each
+// chained to the previous one by a SHA-256 hash, so that removing or
+// altering a stored event is detected by Verify. Security events (sign-in
+// failures, token reuse, ended sessions…) go here, not only to the logs.
+//
+// It imports internal/storage only.
+package audit
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/territoires-ouverts/tno/internal/storage"
+)
+
+// Event types.
+const (
+	LoginSucceeded       = "login_succeeded"
+	LoginFailed          = "login_failed"
+	CodeReuse            = "authorization_code_reuse"
+	RefreshTokenReuse    = "refresh_token_reuse"
+	SessionEnded         = "session_ended"
+	ClientAuthFailed     = "client_authentication_failed"
+	ClientAssertionReuse = "client_assertion_reuse"
+)
+
+// Event is what a caller records; the log adds time, sequence and hashes.
+type Event struct {
+	Type      string
+	OrgID     string
+	PersonID  string
+	ClientID  string
+	SessionID string
+	Details   map[string]string // never secrets: no password, token or code
+}
+
+// Recorder records events; *Log implements it. Packages that record take
+// this interface so tests can pass a fake.
+type Recorder interface {
+	Record(ctx context.Context, e Event) error
+}
+
+// Options configures a Log.
+type Options struct {
+	Store  storage.AuditEvents
+	Now    func() time.Time
+	Logger *slog.Logger
+}
+
+// Log is the audit log.
+type Log struct {
+	store storage.AuditEvents
+	now   func() time.Time
+	log   *slog.Logger
+}
+
+var _ Recorder = (*Log)(nil)
+
+// New returns a Log.
+func New(opts Options) (*Log, error) {
+	if opts.Store == nil {
+		return nil, errors.New("audit: nil store")
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	return &Log{store: opts.Store, now: opts.Now, log: opts.Logger}, nil
+}
+
+// maxAttempts bounds the retries when other writers append concurrently.
+const maxAttempts = 20
+
+// Record appends e to the chain. Concurrent writers (several instances)
+// race for the next sequence number; the loser reads the new last event
+// and tries again.
+func (l *Log) Record(ctx context.Context, e Event) error {
+	for range maxAttempts {
+		last, err := l.store.LastAuditEvent(ctx)
+		switch {
+		case errors.Is(err, storage.ErrNotFound):
+			last = storage.AuditEvent{}
+		case err != nil:
+			return fmt.Errorf("audit: %w", err)
+		}
+		ev := storage.AuditEvent{
+			Seq: last.Seq + 1, At: l.now().UTC().Truncate(time.Microsecond), Type: e.Type,
+			OrgID: e.OrgID, PersonID: e.PersonID, ClientID: e.ClientID, SessionID: e.SessionID,
+			Details: e.Details, PrevHash: last.Hash,
+		}
+		if ev.Details == nil {
+			ev.Details = map[string]string{}
+		}
+		ev.Hash = Hash(ev)
+		err = l.store.AppendAuditEvent(ctx, &ev)
+		if errors.Is(err, storage.ErrConflict) {
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("audit: %w", err)
+		}
+		attrs := []any{"audit", ev.Type, "seq", ev.Seq}
+		for k, v := range map[string]string{"org": ev.OrgID, "person_id": ev.PersonID, "client_id": ev.ClientID} {
+			if v != "" {
+				attrs = append(attrs, k, v)
+			}
+		}
+		l.log.InfoContext(ctx, "audit event", attrs...)
+		return nil
+	}
+	return errors.New("audit: too many concurrent writers")
+}
+
+// Hash computes an event's chained hash: SHA-256 of the canonical JSON
+// of every field but Hash itself (PrevHash included).
+func Hash(e storage.AuditEvent) string {
+	details := e.Details
+	if details == nil {
+		details = map[string]string{}
+	}
+	b, err := json.Marshal(struct {
+		Seq       int64             `json:"seq"`
+		At        int64             `json:"at"`
+		Type      string            `json:"type"`
+		OrgID     string            `json:"org"`
+		PersonID  string            `json:"person"`
+		ClientID  string            `json:"client"`
+		SessionID string            `json:"session"`
+		Details   map[string]string `json:"details"` // encoding/json sorts map keys
+		PrevHash  string            `json:"prev"`
+	}{e.Seq, e.At.UnixMicro(), e.Type, e.OrgID, e.PersonID, e.ClientID, e.SessionID, details, e.PrevHash})
+	if err != nil { // strings and numbers only: cannot happen
+		panic("audit: encode event: " + err.Error())
+	}
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
+}
+
+// ErrTampered reports a broken chain.
+var ErrTampered = errors.New("audit: the log was altered")
+
+// Verify walks the whole chain and returns how many events it checked,
+// or an error wrapping ErrTampered at the first event whose sequence,
+// link or hash does not match.
+func (l *Log) Verify(ctx context.Context) (int64, error) {
+	var n int64
+	prev := storage.AuditEvent{}
+	for {
+		evs, err := l.store.ListAuditEvents(ctx, prev.Seq, 500)
+		if err != nil {
+			return n, fmt.Errorf("audit: %w", err)
+		}
+		if len(evs) == 0 {
+			return n, nil
+		}
+		for _, e := range evs {
+			switch {
+			case e.Seq != prev.Seq+1:
+				return n, fmt.Errorf("%w: event %d follows event %d", ErrTampered, e.Seq, prev.Seq)
+			case e.PrevHash != prev.Hash:
+				return n, fmt.Errorf("%w: event %d does not link to event %d", ErrTampered, e.Seq, prev.Seq)
+			case Hash(e) != e.Hash:
+				return n, fmt.Errorf("%w: event %d does not match its hash", ErrTampered, e.Seq)
+			}
+			prev = e
+			n++
+		}
+	}
+}
