@@ -123,6 +123,11 @@ func (p *Provider) grantAuthorizationCode(w http.ResponseWriter, r *http.Request
 	c, err := p.store.ConsumeAuthCode(ctx, hashToken(code), now)
 	switch {
 	case errors.Is(err, storage.ErrAlreadyUsed):
+		// Mark first, then revoke: an exchange of this code still storing
+		// its tokens sees the mark once they are stored (see below).
+		if merr := p.store.MarkAuthCodeReplayed(context.WithoutCancel(ctx), c.Hash, now); merr != nil {
+			p.log.ErrorContext(ctx, "token: mark code replayed", "client_id", app.ClientID, "err", merr)
+		}
 		n, rerr := p.store.RevokeTokensByCode(context.WithoutCancel(ctx), c.Hash, now)
 		if rerr != nil {
 			p.log.ErrorContext(ctx, "token: revoke after code reuse", "client_id", app.ClientID, "err", rerr)
@@ -190,6 +195,21 @@ func (p *Provider) grantAuthorizationCode(w http.ResponseWriter, r *http.Request
 	if err != nil {
 		p.log.ErrorContext(ctx, "token: issue", "client_id", app.ClientID, "err", err)
 		writeJSONError(w, http.StatusInternalServerError, errServerError("try again later"))
+		return
+	}
+	// A replay of this code may have run between its consumption and the
+	// storing of these tokens, finding nothing to revoke yet: if so, they
+	// go now, and this answer is refused too.
+	if replayed, err := p.store.AuthCodeReplayed(ctx, c.Hash); err != nil || replayed {
+		if _, rerr := p.store.RevokeTokensByCode(context.WithoutCancel(ctx), c.Hash, now); rerr != nil {
+			p.log.ErrorContext(ctx, "token: revoke after concurrent code reuse", "client_id", app.ClientID, "err", rerr)
+		}
+		if err != nil {
+			p.log.ErrorContext(ctx, "token: check code replay", "client_id", app.ClientID, "err", err)
+			writeJSONError(w, http.StatusInternalServerError, errServerError("try again later"))
+			return
+		}
+		writeJSONError(w, http.StatusBadRequest, errInvalidGrant("the authorization code was already used"))
 		return
 	}
 	writeJSON(w, resp)

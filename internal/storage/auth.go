@@ -109,6 +109,12 @@ type AuthCodes interface {
 	// ErrAlreadyUsed, and the caller must revoke what it issued. Expiry is
 	// the caller's check.
 	ConsumeAuthCode(ctx context.Context, hash string, now time.Time) (AuthCode, error)
+	// MarkAuthCodeReplayed records that a used code was presented again,
+	// and AuthCodeReplayed tells whether it was: an exchange still storing
+	// the code's tokens when a replay revokes them checks it afterwards and
+	// revokes what it stored. ErrNotFound for an unknown code.
+	MarkAuthCodeReplayed(ctx context.Context, hash string, at time.Time) error
+	AuthCodeReplayed(ctx context.Context, hash string) (bool, error)
 	DeleteExpiredAuthCodes(ctx context.Context, before time.Time) (int, error)
 }
 

@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"time"
@@ -74,4 +75,26 @@ func (s *Store) ConsumeAuthCode(ctx context.Context, hash string, now time.Time)
 func (s *Store) DeleteExpiredAuthCodes(ctx context.Context, before time.Time) (int, error) {
 	return s.exec(ctx, "delete expired auth codes",
 		`DELETE FROM auth_codes WHERE expires_at < $1`, micros(before))
+}
+
+// MarkAuthCodeReplayed sets replayed_at once (the first replay's time).
+func (s *Store) MarkAuthCodeReplayed(ctx context.Context, hash string, at time.Time) error {
+	n, err := s.exec(ctx, "mark auth code replayed",
+		`UPDATE auth_codes SET replayed_at = COALESCE(replayed_at, $2) WHERE hash = $1`, hash, micros(at))
+	if err != nil {
+		return err
+	}
+	if n == 0 {
+		return fmt.Errorf("mark auth code replayed: %w", storage.ErrNotFound)
+	}
+	return nil
+}
+
+// AuthCodeReplayed reports whether the code was presented again after use.
+func (s *Store) AuthCodeReplayed(ctx context.Context, hash string) (bool, error) {
+	return queryOne(ctx, s, "auth code replayed", func(r rowScanner) (bool, error) {
+		var at sql.NullInt64
+		err := r.Scan(&at)
+		return at.Valid, err
+	}, `SELECT replayed_at FROM auth_codes WHERE hash = $1`, hash)
 }

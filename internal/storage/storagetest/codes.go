@@ -21,6 +21,22 @@ func newCode(hash string) storage.AuthCode {
 
 func authCodeTests() []test {
 	return []test{
+		{"replay mark: unknown, unmarked, marked once", func(t *testing.T, f fixture) {
+			wantErr(t, f.s.MarkAuthCodeReplayed(f.ctx, "nope", t0), storage.ErrNotFound)
+			_, err := f.s.AuthCodeReplayed(f.ctx, "nope")
+			wantErr(t, err, storage.ErrNotFound)
+			c := newCode("h")
+			must(t, f.s.CreateAuthCode(f.ctx, &c))
+			diff(t, false, get(f.s.AuthCodeReplayed(f.ctx, "h"))(t))
+			must(t, f.s.MarkAuthCodeReplayed(f.ctx, "h", t0))
+			must(t, f.s.MarkAuthCodeReplayed(f.ctx, "h", t0.Add(time.Second)))
+			diff(t, true, get(f.s.AuthCodeReplayed(f.ctx, "h"))(t))
+			// The mark changes nothing else about the code.
+			got, err := f.s.ConsumeAuthCode(f.ctx, "h", t0.Add(time.Minute))
+			must(t, err)
+			c.UsedAt = ptr(t0.Add(time.Minute))
+			diff(t, c, got)
+		}},
 		{"consume once returns the code, used", func(t *testing.T, f fixture) {
 			c := newCode("h")
 			must(t, f.s.CreateAuthCode(f.ctx, &c))
