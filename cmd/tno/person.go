@@ -4,11 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/territoires-ouverts/tno/internal/audit"
 	"time"
 
 	"github.com/territoires-ouverts/tno/internal/config"
-	"github.com/territoires-ouverts/tno/internal/keys"
 	"github.com/territoires-ouverts/tno/internal/logout"
 	"github.com/territoires-ouverts/tno/internal/storage"
 )
@@ -303,18 +301,7 @@ func personSetDisabled(ctx context.Context, env *cliEnv, args []string, disable 
 			// Disabling ends the person's single sign-on sessions now and
 			// queues a back-channel logout notice for every application
 			// they signed into (a running server sends them).
-			km, err := keys.New(keys.Options{Store: st, Algorithm: cfg.Signing.Algorithm})
-			if err != nil {
-				return err
-			}
-			if _, err := km.Ensure(ctx); err != nil { // a server never started yet
-				return err
-			}
-			al, err := audit.New(audit.Options{Store: st})
-			if err != nil {
-				return err
-			}
-			lo, err := logout.New(logout.Options{Issuer: cfg.Issuer, Store: st, Signer: km, Audit: al})
+			lo, err := newLogoutService(ctx, st, cfg)
 			if err != nil {
 				return err
 			}

@@ -111,18 +111,7 @@ func sessionEnd(ctx context.Context, env *cliEnv, args []string) error {
 		if err != nil {
 			return err
 		}
-		km, err := keys.New(keys.Options{Store: st, Algorithm: cfg.Signing.Algorithm})
-		if err != nil {
-			return err
-		}
-		if _, err := km.Ensure(ctx); err != nil {
-			return err
-		}
-		al, err := audit.New(audit.Options{Store: st})
-		if err != nil {
-			return err
-		}
-		lo, err := logout.New(logout.Options{Issuer: cfg.Issuer, Store: st, Signer: km, Audit: al})
+		lo, err := newLogoutService(ctx, st, cfg)
 		if err != nil {
 			return err
 		}
@@ -154,4 +143,22 @@ func sessionEnd(ctx context.Context, env *cliEnv, args []string) error {
 		}
 		return fmt.Errorf("no session %s for %s (see tno session list --username %s)", id, p.Username, p.Username)
 	})
+}
+
+// newLogoutService builds what ends sessions from the CLI: the signing keys
+// (created if no server ever started), the audit log and the logout
+// service, which queues back-channel notices that a running server sends.
+func newLogoutService(ctx context.Context, st storage.Store, cfg config.Config) (*logout.Service, error) {
+	km, err := keys.New(keys.Options{Store: st, Algorithm: cfg.Signing.Algorithm})
+	if err != nil {
+		return nil, err
+	}
+	if _, err := km.Ensure(ctx); err != nil {
+		return nil, err
+	}
+	al, err := audit.New(audit.Options{Store: st})
+	if err != nil {
+		return nil, err
+	}
+	return logout.New(logout.Options{Issuer: cfg.Issuer, Store: st, Signer: km, Audit: al})
 }
