@@ -119,7 +119,7 @@ func (p *Provider) parseAuthorize(r *http.Request, form url.Values) parsedAuthor
 			return fail(errInvalidRequest("response_mode=form_post needs an http or https redirect_uri"))
 		}
 	default:
-		return fail(errInvalidRequest("unsupported response_mode " + strconv.Quote(rm)))
+		return fail(errInvalidRequest("unsupported response_mode '" + rm + "'"))
 	}
 	switch rt := form.Get("response_type"); rt {
 	case "code":
@@ -134,7 +134,7 @@ func (p *Provider) parseAuthorize(r *http.Request, form url.Values) parsedAuthor
 	}
 	for _, s := range scopes {
 		if !apps.ScopeAllowed(app, s) {
-			return fail(errInvalidScope("scope " + strconv.Quote(s) + " is unknown or not allowed for this application"))
+			return fail(errInvalidScope("scope '" + s + "' is unknown or not allowed for this application"))
 		}
 	}
 	out.req.Scope = strings.Join(dedupe(scopes), " ")
@@ -201,7 +201,7 @@ func promptValues() []string { return []string{"none", "login", "consent", "sele
 func checkPrompt(prompt string) *oauthError {
 	for _, v := range strings.Fields(prompt) {
 		if !slices.Contains(promptValues(), v) {
-			return errInvalidRequest("unsupported prompt value " + strconv.Quote(v))
+			return errInvalidRequest("unsupported prompt value '" + v + "'")
 		}
 	}
 	if hasPrompt(prompt, "none") && len(strings.Fields(prompt)) > 1 {
@@ -289,7 +289,7 @@ func (p *Provider) formPost(w http.ResponseWriter, r *http.Request, req storage.
 func (p *Provider) redirectError(w http.ResponseWriter, r *http.Request, req storage.AuthRequest, e *oauthError) {
 	v := url.Values{"error": {e.Code}}
 	if e.Description != "" {
-		v.Set("error_description", e.Description)
+		v.Set("error_description", safeDescription(e.Description))
 	}
 	p.redirectWith(w, r, req, v)
 }

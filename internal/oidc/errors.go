@@ -40,7 +40,7 @@ func writeJSONError(w http.ResponseWriter, status int, e *oauthError) {
 	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("Pragma", "no-cache")
 	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(e)
+	_ = json.NewEncoder(w).Encode(&oauthError{Code: e.Code, Description: safeDescription(e.Description)})
 }
 
 func writeJSON(w http.ResponseWriter, v any) {
@@ -48,4 +48,23 @@ func writeJSON(w http.ResponseWriter, v any) {
 	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("Pragma", "no-cache")
 	_ = json.NewEncoder(w).Encode(v)
+}
+
+// safeDescription keeps an error_description within the characters RFC
+// 6749 allows there (%x20-21 / %x23-5B / %x5D-7E: printable ASCII but for
+// '"' and '\'), so that values quoted from a request can break neither a
+// client's parser nor a WWW-Authenticate header; others become '?'.
+func safeDescription(s string) string {
+	const max = 300
+	b := make([]byte, 0, min(len(s), max))
+	for _, r := range s {
+		if len(b) >= max {
+			break
+		}
+		if r < 0x20 || r > 0x7e || r == '"' || r == '\\' {
+			r = '?'
+		}
+		b = append(b, byte(r))
+	}
+	return string(b)
 }

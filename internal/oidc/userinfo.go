@@ -22,7 +22,7 @@ func (p *Provider) bearerError(w http.ResponseWriter, status int, code, desc str
 	if code != "" {
 		v += `, error="` + code + `"`
 		if desc != "" {
-			v += `, error_description="` + desc + `"`
+			v += `, error_description="` + safeDescription(desc) + `"`
 		}
 	}
 	w.Header().Set("WWW-Authenticate", v)
