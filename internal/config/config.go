@@ -67,6 +67,11 @@ type Tokens struct {
 	IDToken     Duration `yaml:"id_token"`
 	// AuthorizationCode is at most 10 minutes (RFC 6749 section 4.1.2).
 	AuthorizationCode Duration `yaml:"authorization_code"`
+	// RefreshToken is how long each refresh token may be used (each use
+	// rotates it); RefreshFamily caps a chain of them, counted from the
+	// sign-in: after it the person signs in again.
+	RefreshToken  Duration `yaml:"refresh_token"`
+	RefreshFamily Duration `yaml:"refresh_family"`
 }
 
 // Signing configures the keys that sign ID tokens and other JWTs.
@@ -111,6 +116,8 @@ func Default() Config {
 			AccessToken:       Duration(10 * time.Minute),
 			IDToken:           Duration(10 * time.Minute),
 			AuthorizationCode: Duration(60 * time.Second),
+			RefreshToken:      Duration(30 * 24 * time.Hour),
+			RefreshFamily:     Duration(30 * 24 * time.Hour),
 		},
 		Signing: Signing{Algorithm: SigningRS256},
 		// RFC 9106 second recommended option.

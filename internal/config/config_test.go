@@ -100,6 +100,8 @@ password:
 					AccessToken:       Duration(5 * time.Minute),
 					IDToken:           Duration(2 * time.Minute),
 					AuthorizationCode: Duration(30 * time.Second),
+					RefreshToken:      Duration(30 * 24 * time.Hour),
+					RefreshFamily:     Duration(30 * 24 * time.Hour),
 				},
 				Signing:  Signing{Algorithm: "ES256"},
 				Password: Password{MemoryKiB: 19456, Iterations: 2, Parallelism: 1, MaxConcurrent: 8},
@@ -157,6 +159,8 @@ password:
 					AccessToken:       Duration(15 * time.Minute),
 					IDToken:           Duration(5 * time.Minute),
 					AuthorizationCode: Duration(45 * time.Second),
+					RefreshToken:      Duration(30 * 24 * time.Hour),
+					RefreshFamily:     Duration(30 * 24 * time.Hour),
 				},
 				Signing:  Signing{Algorithm: "ES256"},
 				Password: Password{MemoryKiB: 131072, Iterations: 4, Parallelism: 8, MaxConcurrent: 3},
@@ -420,8 +424,8 @@ func TestCheckIssuer(t *testing.T) {
 // an unsupported type fails here rather than at run time.
 func TestLeavesSettable(t *testing.T) {
 	ls := leaves()
-	if len(ls) != 18 {
-		t.Errorf("Config has %d settable values, want 18 (update this test and the docs when adding one)", len(ls))
+	if len(ls) != 20 {
+		t.Errorf("Config has %d settable values, want 20 (update this test and the docs when adding one)", len(ls))
 	}
 	samples := map[reflect.Kind]string{
 		reflect.String: "x", reflect.Int: "1", reflect.Int64: "1s",

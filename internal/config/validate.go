@@ -65,6 +65,8 @@ func (c *Config) Validate() error {
 		{"tokens.access_token", c.Tokens.AccessToken},
 		{"tokens.id_token", c.Tokens.IDToken},
 		{"tokens.authorization_code", c.Tokens.AuthorizationCode},
+		{"tokens.refresh_token", c.Tokens.RefreshToken},
+		{"tokens.refresh_family", c.Tokens.RefreshFamily},
 	}
 	for _, d := range durations {
 		if d.d <= 0 {

@@ -126,7 +126,12 @@ func (p *Provider) introspect(ctx context.Context, caller storage.Application, r
 	if err != nil {
 		return inactive, err
 	}
-	out.Sub, out.Username, out.AuthTime = sub, person.Username, t.AuthTime.Unix()
+	out.Sub, out.AuthTime = sub, t.AuthTime.Unix()
+	// A pairwise application must not learn an identifier shared with the
+	// others: no username for its tokens.
+	if owner.Settings.SubjectType != "pairwise" {
+		out.Username = person.Username
+	}
 	if t.SessionID != "" {
 		out.Sid = sessionSID(t.SessionID)
 	}

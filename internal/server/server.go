@@ -125,6 +125,7 @@ func New(opts Options) (*Server, error) {
 		Issuer: cfg.Issuer, Store: opts.Store, Signer: s.Keys, Sessions: sessions,
 		Passwords: s.Local, Renderer: renderer, Logger: opts.Logger, Now: opts.Now, Logout: s.Logout, Audit: s.Audit,
 		CodeLifetime: cfg.Tokens.AuthorizationCode.Std(), AccessTokenLifetime: cfg.Tokens.AccessToken.Std(),
+		RefreshTokenLifetime: cfg.Tokens.RefreshToken.Std(), RefreshFamilyLifetime: cfg.Tokens.RefreshFamily.Std(),
 		IDTokenLifetime: cfg.Tokens.IDToken.Std(),
 	})
 	if err != nil {

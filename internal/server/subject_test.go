@@ -81,8 +81,8 @@ func TestPairwiseSubjects(t *testing.T) {
 		t.Errorf("userinfo sub, uid = %v, %v; want the ID token's %q", ui["sub"], ui["uid"], sub)
 	}
 	for name, token := range map[string]string{"access": tok.access, "refresh": tok.refresh} {
-		if got := h.introspect("api", token); got["active"] != true || got["sub"] != sub {
-			t.Errorf("introspection of the %s token: %v, want sub %q", name, got, sub)
+		if got := h.introspect("api", token); got["active"] != true || got["sub"] != sub || got["username"] != nil {
+			t.Errorf("introspection of the %s token: %v, want sub %q and no username", name, got, sub)
 		}
 	}
 	next := tok
@@ -111,7 +111,7 @@ func TestPairwiseSubjects(t *testing.T) {
 	if got := h.idSubject(provider, "portal", portal.id); got != person.ID {
 		t.Errorf("public application: sub = %q, want the person ID %q", got, person.ID)
 	}
-	if got := h.introspect("api", portal.access); got["sub"] != person.ID {
+	if got := h.introspect("api", portal.access); got["sub"] != person.ID || got["username"] == nil {
 		t.Errorf("public application, introspection: sub = %v", got["sub"])
 	}
 }
