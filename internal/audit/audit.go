@@ -28,6 +28,9 @@ const (
 	SessionEnded         = "session_ended"
 	ClientAuthFailed     = "client_authentication_failed"
 	ClientAssertionReuse = "client_assertion_reuse"
+	// SignInOtherBrowser: a pending sign-in was continued from a browser
+	// other than the one that started it (a link handed on), and refused.
+	SignInOtherBrowser = "sign_in_other_browser"
 )
 
 // Event is what a caller records; the log adds time, sequence and hashes.

@@ -66,7 +66,7 @@ func (p *Provider) accountSession(w http.ResponseWriter, r *http.Request) (stora
 // handleAccountLogin signs the person in from the account pages and
 // sends them to their consents.
 func (p *Provider) handleAccountLogin(w http.ResponseWriter, r *http.Request) {
-	r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
+	r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
 	if err := r.ParseForm(); err != nil {
 		p.web.Render(w, r, http.StatusBadRequest, messagePage(http.StatusBadRequest, "error.title", "error.bad_request", ""))
 		return
@@ -130,7 +130,7 @@ func (p *Provider) handleAccountConsents(w http.ResponseWriter, r *http.Request)
 // with offline_access included: it must ask again, and the person decide
 // again. Withdrawing twice is harmless. Only TNO's own pages can post it.
 func (p *Provider) handleAccountRevoke(w http.ResponseWriter, r *http.Request) {
-	r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
+	r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
 	if err := r.ParseForm(); err != nil {
 		p.web.Render(w, r, http.StatusBadRequest, messagePage(http.StatusBadRequest, "error.title", "error.bad_request", ""))
 		return

@@ -154,6 +154,9 @@ func (p *Provider) parseAuthorize(r *http.Request, form url.Values) parsedAuthor
 	if len(out.req.State) > 2048 || len(out.req.Nonce) > 2048 || len(out.req.LoginHint) > 256 || len(out.req.ACRValues) > maxACRValuesLength {
 		return fail(errInvalidRequest("state, nonce, login_hint or acr_values is too long"))
 	}
+	if storedSize(out.req) > maxStoredRequest {
+		return fail(errInvalidRequest("the request is too large: state, nonce and claims together must stay under 4 KiB"))
+	}
 	claims, err := parseClaimsRequest(out.req.Claims)
 	if err != nil {
 		return fail(errInvalidRequest("the claims parameter is invalid: " + err.Error()))
@@ -295,6 +298,11 @@ func (p *Provider) redirectError(w http.ResponseWriter, r *http.Request, req sto
 }
 
 func (p *Provider) handleAuthorize(w http.ResponseWriter, r *http.Request) {
+	if r.Method == http.MethodPost {
+		// Like every other form: an authorization request is a few
+		// hundred bytes, not Go's default 10 MB.
+		r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
+	}
 	if err := r.ParseForm(); err != nil {
 		p.web.Render(w, r, http.StatusBadRequest, messagePage(http.StatusBadRequest, "error.title", "error.bad_request", "malformed request"))
 		return
@@ -331,6 +339,18 @@ func (p *Provider) authorize(w http.ResponseWriter, r *http.Request, form url.Va
 		return
 	}
 	now := p.now().UTC()
+	pa.req.Source = clientAddress(r)
+	if e := p.slowFlood(r, pa.req.Source, now); e != nil {
+		p.redirectError(w, r, pa.req, e)
+		return
+	}
+	hash, err := p.sessions.Bind(w, r)
+	if err != nil {
+		p.log.ErrorContext(r.Context(), "authorize: bind browser", "client_id", pa.app.ClientID, "err", err)
+		p.redirectError(w, r, pa.req, errServerError("try again later"))
+		return
+	}
+	pa.req.BrowserHash = hash
 	pa.req.CreatedAt, pa.req.ExpiresAt = now, now.Add(p.requestTTL)
 	if err := p.store.CreateAuthRequest(r.Context(), &pa.req); err != nil {
 		p.log.ErrorContext(r.Context(), "authorize: store request", "client_id", pa.app.ClientID, "err", err)

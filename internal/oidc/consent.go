@@ -103,7 +103,7 @@ func (p *Provider) handleConsentPage(w http.ResponseWriter, r *http.Request) {
 // code; "deny" sends access_denied back to the application. Only TNO's
 // own pages can post it (cross-origin protection of the browser mux).
 func (p *Provider) handleConsentSubmit(w http.ResponseWriter, r *http.Request) {
-	r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
+	r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
 	if err := r.ParseForm(); err != nil {
 		p.web.Render(w, r, http.StatusBadRequest, messagePage(http.StatusBadRequest, "error.title", "error.bad_request", ""))
 		return

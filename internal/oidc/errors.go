@@ -26,6 +26,9 @@ func errLoginRequired(d string) *oauthError       { return &oauthError{"login_re
 func errServerError(d string) *oauthError         { return &oauthError{"server_error", d} }
 func errRequestNotSupported(d string) *oauthError { return &oauthError{"request_not_supported", d} }
 func errConsentRequired(d string) *oauthError     { return &oauthError{"consent_required", d} }
+func errTemporarilyUnavailable(d string) *oauthError {
+	return &oauthError{"temporarily_unavailable", d}
+}
 
 // errUnmetAuthentication is OpenID Connect Core Error Code
 // unmet_authentication_requirements 1.0 (final, 2022): the OP cannot

@@ -45,6 +45,16 @@ func (p *Provider) loadRequest(w http.ResponseWriter, r *http.Request, id string
 		}
 		return storage.Application{}, storage.AuthRequest{}, false
 	}
+	if !p.sessions.Bound(r, req.BrowserHash) {
+		// A link to someone's pending sign-in, opened in another browser:
+		// continuing it would sign this browser in and send the code to
+		// the application with the other person's state. The request stays
+		// for the browser that started it.
+		p.log.InfoContext(r.Context(), "sign-in request from another browser", "client_id", req.ClientID)
+		p.record(r.Context(), audit.Event{Type: audit.SignInOtherBrowser, ClientID: req.ClientID})
+		p.web.Render(w, r, http.StatusBadRequest, messagePage(http.StatusBadRequest, "error.title", "error.other_browser", ""))
+		return storage.Application{}, storage.AuthRequest{}, false
+	}
 	app, err := p.store.GetApplicationByClientID(r.Context(), req.ClientID)
 	if err != nil || app.Disabled {
 		p.web.Render(w, r, http.StatusBadRequest, messagePage(http.StatusBadRequest, "error.title", "error.invalid_client", ""))
@@ -164,7 +174,7 @@ func (p *Provider) handleLoginPage(w http.ResponseWriter, r *http.Request) {
 }
 
 func (p *Provider) handleLoginSubmit(w http.ResponseWriter, r *http.Request) {
-	r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
+	r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
 	if err := r.ParseForm(); err != nil {
 		p.web.Render(w, r, http.StatusBadRequest, messagePage(http.StatusBadRequest, "error.title", "error.bad_request", ""))
 		return
@@ -286,7 +296,7 @@ func (p *Provider) handleSelectPage(w http.ResponseWriter, r *http.Request) {
 }
 
 func (p *Provider) handleSelectSubmit(w http.ResponseWriter, r *http.Request) {
-	r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
+	r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
 	if err := r.ParseForm(); err != nil {
 		p.web.Render(w, r, http.StatusBadRequest, messagePage(http.StatusBadRequest, "error.title", "error.bad_request", ""))
 		return

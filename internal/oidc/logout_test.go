@@ -120,10 +120,16 @@ func (e *logoutEnv) do(method, target string, form url.Values, c *http.Cookie) *
 	if c != nil {
 		req.AddCookie(c)
 	}
+	// One browser: its binding cookie goes with every request, as a
+	// browser's would (pending sign-ins are bound to it).
+	req.AddCookie(&http.Cookie{Name: e.p.sessions.BrowserCookieName(), Value: testBrowserCookie})
 	rec := httptest.NewRecorder()
 	e.handler.ServeHTTP(rec, req)
 	return rec
 }
+
+// testBrowserCookie is the browser-binding cookie of logoutEnv's browser.
+const testBrowserCookie = "dGhlLWJyb3dzZXItb2YtdGhlLXRlc3RzLWluLW9pZGM"
 
 func TestVerifyIDTokenHint(t *testing.T) {
 	e := newLogoutEnv(t)

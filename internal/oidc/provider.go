@@ -100,6 +100,7 @@ type Provider struct {
 	userinfoAlgWarned                     onceSet     // userinfo.go
 
 	clientKeys *clientKeySource // applications' public keys, clientjwt.go
+	flood      floodLimits      // pending requests per address, flood.go
 }
 
 // Endpoint paths, relative to the issuer.
@@ -150,6 +151,7 @@ func New(opts Options) (*Provider, error) {
 		idTTL: opts.IDTokenLifetime, requestTTL: opts.RequestLifetime,
 	}
 	p.refreshTTL, p.familyTTL = opts.RefreshTokenLifetime, opts.RefreshFamilyLifetime
+	p.flood = defaultFloodLimits()
 	p.logout = opts.Logout
 	p.clientKeys = newClientKeySource(func() time.Time { return p.now() }, p.log)
 	p.discovery, err = p.discoveryDocument()

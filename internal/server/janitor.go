@@ -6,7 +6,7 @@ import (
 )
 
 // RunJanitor deletes expired authorization requests, codes, tokens and
-// sessions every few minutes until ctx ends. Several instances may run it
+// sessions every minute until ctx ends. Several instances may run it
 // at once: deletions are idempotent. It also runs the back-channel logout
 // sender (logout.Service.Run), which instances share through the database,
 // and returns once the sender has stopped.
@@ -14,7 +14,7 @@ func (s *Server) RunJanitor(ctx context.Context) {
 	sender := make(chan struct{})
 	go func() { defer close(sender); s.Logout.Run(ctx) }()
 	defer func() { <-sender }()
-	t := time.NewTicker(5 * time.Minute)
+	t := time.NewTicker(time.Minute)
 	defer t.Stop()
 	for {
 		s.sweep(ctx)
@@ -32,8 +32,15 @@ func (s *Server) sweep(ctx context.Context) {
 	// DeleteExpiredTokens also keeps spent refresh tokens while their
 	// family lives, so that their reuse still revokes the family.
 	before := s.now().UTC().Add(-24 * time.Hour)
+	// A pending authorization request has nothing left to tell once it
+	// expired: it goes at once, so that requests left unfinished on
+	// purpose do not pile up.
+	if n, err := s.store.DeleteExpiredAuthRequests(ctx, s.now().UTC()); err != nil {
+		s.log.WarnContext(ctx, "janitor", "table", "auth_requests", "err", err)
+	} else if n > 0 {
+		s.log.DebugContext(ctx, "janitor", "table", "auth_requests", "deleted", n)
+	}
 	for name, f := range map[string]func(context.Context, time.Time) (int, error){
-		"auth_requests":     s.store.DeleteExpiredAuthRequests,
 		"auth_codes":        s.store.DeleteExpiredAuthCodes,
 		"tokens":            s.store.DeleteExpiredTokens,
 		"sessions":          s.store.DeleteExpiredSessions,

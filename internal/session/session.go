@@ -10,6 +10,7 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
+	"crypto/subtle"
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
@@ -39,6 +40,7 @@ type Manager struct {
 	idleTimeout time.Duration
 	secure      bool
 	cookieName  string
+	browserName string // the browser-binding cookie (Bind)
 }
 
 // New returns a Manager.
@@ -55,18 +57,21 @@ func New(opts Options) (*Manager, error) {
 	if opts.IdleTimeout <= 0 {
 		opts.IdleTimeout = 2 * time.Hour
 	}
-	name := "tno_session"
+	name, browser := "tno_session", "tno_browser"
 	if opts.Secure {
-		name = "__Host-tno_session"
+		name, browser = "__Host-tno_session", "__Host-tno_browser"
 	}
 	return &Manager{
 		store: opts.Store, now: opts.Now, lifetime: opts.Lifetime,
-		idleTimeout: opts.IdleTimeout, secure: opts.Secure, cookieName: name,
+		idleTimeout: opts.IdleTimeout, secure: opts.Secure, cookieName: name, browserName: browser,
 	}, nil
 }
 
 // CookieName returns the name of the session cookie.
 func (m *Manager) CookieName() string { return m.cookieName }
+
+// BrowserCookieName returns the name of the browser-binding cookie (Bind).
+func (m *Manager) BrowserCookieName() string { return m.browserName }
 
 func hashSecret(secret string) string {
 	sum := sha256.Sum256([]byte(secret))
@@ -124,8 +129,12 @@ func (m *Manager) Current(ctx context.Context, r *http.Request) (s storage.Sessi
 	return s, true, nil
 }
 
-// Valid reports whether the stored session id is still usable at t (used
-// at the token endpoint, where there is no cookie).
+// Valid reports whether the stored session id is still usable now (used
+// at the token, refresh and introspection endpoints, where there is no
+// cookie): not revoked, not expired, and not idle longer than the idle
+// timeout, exactly as Current judges the browser's session. An
+// application using the tokens is not the person being active: it does
+// not keep the session alive.
 func (m *Manager) Valid(ctx context.Context, id string) (bool, error) {
 	s, err := m.store.GetSession(ctx, id)
 	if errors.Is(err, storage.ErrNotFound) {
@@ -134,7 +143,60 @@ func (m *Manager) Valid(ctx context.Context, id string) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	return s.RevokedAt == nil && m.now().Before(s.ExpiresAt), nil
+	now := m.now()
+	return s.RevokedAt == nil && now.Before(s.ExpiresAt) && now.Sub(s.LastSeenAt) <= m.idleTimeout, nil
+}
+
+// Bind returns the hash of the browser-binding cookie, setting a new
+// cookie first if the request has none. A sign-in transaction records the
+// hash, and only a request that carries the same cookie (Bound) may
+// continue it: a link to a pending sign-in handed to someone else leads
+// nowhere. The cookie is a random 256-bit secret, kept for the browser
+// session (no expiry), HttpOnly and SameSite=Lax like the session cookie.
+func (m *Manager) Bind(w http.ResponseWriter, r *http.Request) (string, error) {
+	for _, c := range r.CookiesNamed(m.browserName) {
+		if validCookieValue(c.Value) {
+			return hashSecret(c.Value), nil
+		}
+	}
+	var b [32]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return "", fmt.Errorf("browser binding secret: %w", err)
+	}
+	secret := base64.RawURLEncoding.EncodeToString(b[:])
+	http.SetCookie(w, &http.Cookie{
+		Name: m.browserName, Value: secret, Path: "/",
+		HttpOnly: true, Secure: m.secure, SameSite: http.SameSiteLaxMode,
+	})
+	// Later handlers of this same response (the login form that follows
+	// at once) see the cookie as the browser will send it.
+	r.AddCookie(&http.Cookie{Name: m.browserName, Value: secret})
+	return hashSecret(secret), nil
+}
+
+// Bound reports whether the request carries the browser-binding cookie
+// whose hash is want (constant time). An empty want (a transaction stored
+// before binding existed) is never bound.
+func (m *Manager) Bound(r *http.Request, want string) bool {
+	if want == "" {
+		return false
+	}
+	bound := false
+	for _, c := range r.CookiesNamed(m.browserName) {
+		if validCookieValue(c.Value) && subtle.ConstantTimeCompare([]byte(hashSecret(c.Value)), []byte(want)) == 1 {
+			bound = true
+		}
+	}
+	return bound
+}
+
+// validCookieValue accepts what Bind sets: 43 base64url characters.
+func validCookieValue(v string) bool {
+	if len(v) != 43 {
+		return false
+	}
+	_, err := base64.RawURLEncoding.DecodeString(v)
+	return err == nil
 }
 
 // End revokes the request's session, if any, and clears the cookie.

@@ -357,8 +357,14 @@ func TestValid(t *testing.T) {
 		want   bool
 	}{
 		{"fresh", nil, nil, true},
-		{"before expiry", func(t *testing.T, f fixture, s storage.Session, c *http.Cookie) {
-			f.clock.Advance(lifetime - time.Second)
+		{"before expiry, in use", func(t *testing.T, f fixture, s storage.Session, c *http.Cookie) {
+			for range 2 {
+				f.clock.Advance(lifetime / 3)
+				if _, ok, err := f.m.Current(f.ctx, request(c)); err != nil || !ok {
+					t.Fatalf("Current: %v %v", ok, err)
+				}
+			}
+			f.clock.Advance(lifetime/3 - time.Second)
 		}, nil, true},
 		{"at expiry", func(t *testing.T, f fixture, s storage.Session, c *http.Cookie) {
 			f.clock.Advance(lifetime)
@@ -368,12 +374,25 @@ func TestValid(t *testing.T) {
 				t.Fatalf("End: %v", err)
 			}
 		}, nil, false},
+		{"idle up to the idle timeout", func(t *testing.T, f fixture, s storage.Session, c *http.Cookie) {
+			f.clock.Advance(lifetime / 2)
+		}, nil, true},
+		{"idle past the idle timeout", func(t *testing.T, f fixture, s storage.Session, c *http.Cookie) {
+			f.clock.Advance(lifetime/2 + time.Second)
+		}, nil, false},
+		{"in use, so not idle", func(t *testing.T, f fixture, s storage.Session, c *http.Cookie) {
+			f.clock.Advance(lifetime / 3)
+			if _, ok, err := f.m.Current(f.ctx, request(c)); err != nil || !ok {
+				t.Fatalf("Current: %v %v", ok, err)
+			}
+			f.clock.Advance(lifetime / 3)
+		}, nil, true},
 		{"unknown ID", nil, func(storage.Session, *http.Cookie) string { return "unknown" }, false},
 		{"cookie value is not an ID", nil, func(_ storage.Session, c *http.Cookie) string { return c.Value }, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			f := newFixture(t, Options{Lifetime: lifetime, IdleTimeout: 2 * lifetime})
+			f := newFixture(t, Options{Lifetime: lifetime, IdleTimeout: lifetime / 2})
 			s, c := f.create(t)
 			if tt.before != nil {
 				tt.before(t, f, s, c)
@@ -390,6 +409,44 @@ func TestValid(t *testing.T) {
 				t.Errorf("Valid = %v, want %v", got, tt.want)
 			}
 		})
+	}
+}
+
+// TestBind: the first call sets a cookie and returns its hash; a request
+// carrying it is bound to that hash and to no other; a malformed cookie is
+// replaced; the cookie has the session cookie's attributes.
+func TestBind(t *testing.T) {
+	for _, secure := range []bool{false, true} {
+		f := newFixture(t, Options{Secure: secure})
+		rec := httptest.NewRecorder()
+		r := request(&http.Cookie{Name: f.m.BrowserCookieName(), Value: "not-43-characters"})
+		hash, err := f.m.Bind(rec, r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cookies := rec.Result().Cookies()
+		if len(cookies) != 1 {
+			t.Fatalf("Bind set %d cookies, want 1", len(cookies))
+		}
+		c := cookies[0]
+		wantName := map[bool]string{false: "tno_browser", true: "__Host-tno_browser"}[secure]
+		if c.Name != wantName || !c.HttpOnly || c.Secure != secure || c.SameSite != http.SameSiteLaxMode || c.Path != "/" || !c.Expires.IsZero() {
+			t.Errorf("cookie %+v", c)
+		}
+		if !f.m.Bound(r, hash) {
+			t.Error("the request that got the cookie is not bound (later handlers of the same response must see it)")
+		}
+		again := request(c)
+		if h2, err := f.m.Bind(httptest.NewRecorder(), again); err != nil || h2 != hash {
+			t.Errorf("Bind with the cookie = %q, %v; want the same hash", h2, err)
+		}
+		if !f.m.Bound(again, hash) || f.m.Bound(again, "") || f.m.Bound(request(), hash) {
+			t.Error("Bound: wrong answer for the cookie, an empty hash or no cookie")
+		}
+		other, _ := f.m.Bind(httptest.NewRecorder(), request())
+		if other == hash || f.m.Bound(again, other) {
+			t.Error("two browsers share a binding")
+		}
 	}
 }
 

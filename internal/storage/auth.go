@@ -68,8 +68,14 @@ type AuthRequest struct {
 	LoginHint           string
 	Claims              string // raw "claims" parameter (JSON), optional
 	ACRValues           string
-	CreatedAt           time.Time
-	ExpiresAt           time.Time
+	// BrowserHash is the hex SHA-256 of the binding cookie of the browser
+	// that started the request: only that browser may continue it.
+	BrowserHash string
+	// Source is the network address the request came from (an IP
+	// address), to slow one address that opens thousands.
+	Source    string
+	CreatedAt time.Time
+	ExpiresAt time.Time
 }
 
 // AuthRequests stores pending authorization requests.
@@ -77,6 +83,9 @@ type AuthRequests interface {
 	CreateAuthRequest(ctx context.Context, r *AuthRequest) error
 	GetAuthRequest(ctx context.Context, id string) (AuthRequest, error)
 	DeleteAuthRequest(ctx context.Context, id string) error
+	// CountPendingAuthRequests returns how many requests from source have
+	// not expired at now (ExpiresAt at or after now).
+	CountPendingAuthRequests(ctx context.Context, source string, now time.Time) (int, error)
 	DeleteExpiredAuthRequests(ctx context.Context, before time.Time) (int, error)
 }
 
