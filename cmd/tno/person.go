@@ -218,8 +218,10 @@ func personSetPassword(ctx context.Context, env *cliEnv, args []string) error {
 	var cf commonFlags
 	var username string
 	var pf passwordFlags
-	fs := newFlagSet(env, "person set-password", "--username U (--password-stdin | --generate-password)", &cf)
+	var temporary bool
+	fs := newFlagSet(env, "person set-password", "--username U (--password-stdin | --generate-password) [--temporary]", &cf)
 	fs.StringVar(&username, "username", "", "person (required)")
+	fs.BoolVar(&temporary, "temporary", false, "the person must choose a new password at their next sign-in")
 	pf.register(fs)
 	if stop, err := parse(fs, args); stop {
 		return err
@@ -245,10 +247,18 @@ func personSetPassword(ctx context.Context, env *cliEnv, args []string) error {
 		if err != nil {
 			return err
 		}
-		if err := l.SetPassword(ctx, p.ID, pw); err != nil {
+		set := l.SetPassword
+		if temporary {
+			set = l.SetTemporaryPassword
+		}
+		if err := set(ctx, p.ID, pw); err != nil {
 			return err
 		}
-		fmt.Fprintf(env.stdout, "set the password of %s\n", p.Username)
+		if temporary {
+			fmt.Fprintf(env.stdout, "set a temporary password for %s: they choose a new one at their next sign-in\n", p.Username)
+		} else {
+			fmt.Fprintf(env.stdout, "set the password of %s\n", p.Username)
+		}
 		if generated {
 			printGeneratedPassword(env, p.Username, pw)
 		}

@@ -404,20 +404,30 @@ func TestServeEndToEnd(t *testing.T) {
 		t.Errorf("userinfo sub %q, ID token sub %q", ui.Subject, idt.Subject)
 	}
 
-	// The printed administrator password is the real one: it signs in
-	// (403: the administrator has no membership granting the application),
-	// while a wrong one is refused with 401.
+	// The printed administrator password is the real one, and temporary:
+	// it leads to the password change page (a wrong one is refused with
+	// 401); once the administrator chose theirs, the sign-in goes on (403:
+	// the administrator has no membership granting the application).
 	adminBrowser := browser(issuer)
 	defer adminBrowser.CloseIdleConnections()
 	reqID = startLogin(t, adminBrowser, rp.AuthCodeURL("state-2", oidc.Nonce("n2"), oauth2.S256ChallengeOption(oauth2.GenerateVerifier())))
 	if resp, body := submitLogin(t, adminBrowser, issuer, reqID, adminID, adminPW+"x"); resp.StatusCode != http.StatusUnauthorized {
 		t.Errorf("administrator with a wrong password: status %d, want 401\n%s", resp.StatusCode, body)
 	}
-	if resp, body := submitLogin(t, adminBrowser, issuer, reqID, adminID, adminPW); resp.StatusCode != http.StatusForbidden {
-		t.Errorf("administrator sign-in: status %d, want 403 (authenticated, no membership)\n%s", resp.StatusCode, body)
+	if resp, body := submitLogin(t, adminBrowser, issuer, reqID, adminID, adminPW); resp.StatusCode != http.StatusOK || !strings.Contains(body, `name="new_password"`) {
+		t.Errorf("administrator sign-in: status %d, want the password change page\n%s", resp.StatusCode, body)
+	}
+	const adminChosen = "la phrase choisie par l'administratrice"
+	changeForm := url.Values{"request": {reqID}, "identifier": {adminID}, "password": {adminPW},
+		"new_password": {adminChosen}, "confirm_password": {adminChosen}}
+	changeReq, _ := http.NewRequest(http.MethodPost, issuer+"/password", strings.NewReader(changeForm.Encode()))
+	changeReq.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	changeReq.Header.Set("Origin", issuer)
+	if resp, body := fetch(t, adminBrowser, changeReq); resp.StatusCode != http.StatusForbidden {
+		t.Errorf("administrator's password change: status %d, want 403 (authenticated, no membership)\n%s", resp.StatusCode, body)
 	}
 
-	secrets := map[string]string{"the administrator's password": adminPW, "the person's password": personPW, "the client secret": clientSecret}
+	secrets := map[string]string{"the administrator's password": adminPW, "the administrator's chosen password": adminChosen, "the person's password": personPW, "the client secret": clientSecret}
 	// While running: the database and its WAL.
 	assertNotInFiles(t, dir, secrets)
 
@@ -441,7 +451,7 @@ func TestServeEndToEnd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.HasPrefix(hash, "$argon2id$") || strings.Contains(hash, adminPW) {
+	if !strings.HasPrefix(hash, "$argon2id$") || strings.Contains(hash, adminPW) || strings.Contains(hash, adminChosen) {
 		t.Errorf("administrator's stored password %q is not an argon2id hash", hash)
 	}
 	if n, err := st.CountRole(context.Background(), storage.RolePlatformAdmin); err != nil || n != 1 {
@@ -464,11 +474,11 @@ func TestServeEndToEnd(t *testing.T) {
 	if kids2 := checkDiscovery(t, httpc, issuer); !slices.Equal(kids, kids2) {
 		t.Errorf("JWKS kids changed across restart: %q then %q", kids, kids2)
 	}
-	// The first start's administrator password still signs in.
+	// The password the administrator chose still signs in, straight on.
 	b3 := browser(issuer)
 	defer b3.CloseIdleConnections()
 	reqID = startLogin(t, b3, rp.AuthCodeURL("state-3", oidc.Nonce("n3"), oauth2.S256ChallengeOption(oauth2.GenerateVerifier())))
-	if resp, body := submitLogin(t, b3, issuer, reqID, adminID, adminPW); resp.StatusCode != http.StatusForbidden {
+	if resp, body := submitLogin(t, b3, issuer, reqID, adminID, adminChosen); resp.StatusCode != http.StatusForbidden {
 		t.Errorf("administrator sign-in after restart: status %d, want 403\n%s", resp.StatusCode, body)
 	}
 	httpc.CloseIdleConnections()

@@ -31,6 +31,8 @@ const (
 	// SignInOtherBrowser: a pending sign-in was continued from a browser
 	// other than the one that started it (a link handed on), and refused.
 	SignInOtherBrowser = "sign_in_other_browser"
+	// PasswordChanged: a person chose a new password.
+	PasswordChanged = "password_changed"
 )
 
 // Event is what a caller records; the log adds time, sequence and hashes.

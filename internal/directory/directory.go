@@ -35,3 +35,12 @@ var ErrInvalidCredentials = errors.New("directory: invalid credentials")
 type PasswordAuthenticator interface {
 	Authenticate(ctx context.Context, identifier, password string) (storage.Person, error)
 }
+
+// PasswordChanger is the capability of a source whose passwords TNO
+// itself keeps (local accounts): it can require a person to choose a new
+// password at their next sign-in, and store the one they choose
+// (checked against the password policy, whose errors it returns).
+type PasswordChanger interface {
+	PasswordChangeRequired(ctx context.Context, personID string) (bool, error)
+	SetPassword(ctx context.Context, personID, password string) error
+}

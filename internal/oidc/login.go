@@ -196,25 +196,59 @@ func (p *Provider) handleLoginSubmit(w http.ResponseWriter, r *http.Request) {
 // signIn checks the identifier and password posted and opens a new
 // session at level eidas1 (a password). On failure it renders retry
 // again, with the identifier and an error (or an error page), and returns
-// ok=false. clientID, if any, is logged.
+// ok=false. A person who must first choose a new password gets the
+// password change page instead, and no session. clientID, if any, is
+// logged.
 func (p *Provider) signIn(w http.ResponseWriter, r *http.Request, clientID string, retry web.LoginPage) (storage.Session, bool) {
 	identifier := strings.TrimSpace(r.PostForm.Get(web.FieldIdentifier))
 	password := r.PostForm.Get(web.FieldPassword)
+	person, ok := p.checkPassword(w, r, clientID, identifier, password, func() {
+		retry.Identifier, retry.ErrorKey = identifier, "login.invalid"
+		p.web.Render(w, r, http.StatusUnauthorized, retry)
+	})
+	if !ok {
+		return storage.Session{}, false
+	}
+	if ch, isChanger := p.pw.(directory.PasswordChanger); isChanger {
+		required, err := ch.PasswordChangeRequired(r.Context(), person.ID)
+		if err != nil {
+			p.web.Error(w, r, http.StatusInternalServerError, "error.title", "error.generic", err)
+			return storage.Session{}, false
+		}
+		if required {
+			p.log.InfoContext(r.Context(), "login: password change required", "client_id", clientID, "person_id", person.ID)
+			p.web.Render(w, r, http.StatusOK, p.passwordChangePage(retry.RequestID, identifier, ""))
+			return storage.Session{}, false
+		}
+	}
+	return p.openSession(w, r, clientID, person)
+}
+
+// checkPassword authenticates identifier and password. On a refused
+// sign-in it logs, audits (with the identifier typed, never the password)
+// and calls refused, which renders the page; on a failure it renders an
+// error page.
+func (p *Provider) checkPassword(w http.ResponseWriter, r *http.Request, clientID, identifier, password string, refused func()) (storage.Person, bool) {
 	person, err := p.pw.Authenticate(r.Context(), identifier, password)
 	if err != nil {
 		if !errors.Is(err, directory.ErrInvalidCredentials) {
 			p.web.Error(w, r, http.StatusInternalServerError, "error.title", "error.generic", err)
-			return storage.Session{}, false
+			return storage.Person{}, false
 		}
 		p.log.InfoContext(r.Context(), "login failed", "client_id", clientID)
 		// The identifier typed is kept (an administrator needs it to see an
 		// attack on an account); the password never is.
 		p.record(r.Context(), audit.Event{Type: audit.LoginFailed, ClientID: clientID,
 			Details: map[string]string{"identifier": truncate(identifier, 128)}})
-		retry.Identifier, retry.ErrorKey = identifier, "login.invalid"
-		p.web.Render(w, r, http.StatusUnauthorized, retry)
-		return storage.Session{}, false
+		refused()
+		return storage.Person{}, false
 	}
+	return person, true
+}
+
+// openSession opens a new session for a person who just proved who they
+// are with a password.
+func (p *Provider) openSession(w http.ResponseWriter, r *http.Request, clientID string, person storage.Person) (storage.Session, bool) {
 	// A new sign-in always gets a new session (no fixation); the
 	// applications the previous one signed into are told it ended.
 	p.endCurrentSession(r.Context(), w, r, logout.ReasonNewSignIn)

@@ -168,6 +168,7 @@ func (p *Provider) RegisterBrowser(mux *http.ServeMux) {
 	mux.HandleFunc("POST "+p.basePath+pathAuthorize, p.handleAuthorize)
 	mux.HandleFunc("GET "+p.basePath+pathLogin, p.handleLoginPage)
 	mux.HandleFunc("POST "+p.basePath+pathLogin, p.handleLoginSubmit)
+	mux.HandleFunc("POST "+p.basePath+pathPassword, p.handlePasswordChange)
 	mux.HandleFunc("GET "+p.basePath+pathSelect, p.handleSelectPage)
 	mux.HandleFunc("POST "+p.basePath+pathSelect, p.handleSelectSubmit)
 	mux.HandleFunc("GET "+p.basePath+pathConsent, p.handleConsentPage)

@@ -63,6 +63,11 @@ func (s *Server) Bootstrap(ctx context.Context) (BootstrapResult, error) {
 		if err := tx.SetPasswordHash(ctx, p.ID, hash); err != nil {
 			return err
 		}
+		// The generated password was printed in a terminal: the
+		// administrator chooses their own at the first sign-in.
+		if err := tx.SetPasswordChangeRequired(ctx, p.ID, true); err != nil {
+			return err
+		}
 		created = true
 		return tx.GrantRole(ctx, &storage.AdminRole{PersonID: p.ID, Role: storage.RolePlatformAdmin})
 	})

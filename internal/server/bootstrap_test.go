@@ -53,8 +53,12 @@ func TestBootstrapConcurrent(t *testing.T) {
 	if c, err := store.CountRole(context.Background(), storage.RolePlatformAdmin); err != nil || c != 1 {
 		t.Fatalf("platform administrators = %d (%v), want 1", c, err)
 	}
-	if _, err := srvs[0].Local.Authenticate(context.Background(), "admin", printed[0]); err != nil {
+	admin, err := srvs[0].Local.Authenticate(context.Background(), "admin", printed[0])
+	if err != nil {
 		t.Errorf("the printed password does not sign in: %v", err)
+	}
+	if must, err := srvs[0].Local.PasswordChangeRequired(context.Background(), admin.ID); err != nil || !must {
+		t.Errorf("the administrator need not change the generated password (%v, %v)", must, err)
 	}
 	// A later start creates nothing.
 	res, err := srvs[0].Bootstrap(context.Background())

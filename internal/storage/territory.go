@@ -114,8 +114,15 @@ type People interface {
 
 // Credentials stores local authentication secrets (PHC-formatted hashes).
 type Credentials interface {
+	// SetPasswordHash sets or replaces the hash, and leaves whether a
+	// change is required as it was (false for a new row).
 	SetPasswordHash(ctx context.Context, personID, phc string) error
 	GetPasswordHash(ctx context.Context, personID string) (string, error)
+	// SetPasswordChangeRequired says whether the person must choose a new
+	// password at their next sign-in; ErrNotFound if they have none.
+	SetPasswordChangeRequired(ctx context.Context, personID string, required bool) error
+	// PasswordChangeRequired tells it; false for a person without password.
+	PasswordChangeRequired(ctx context.Context, personID string) (bool, error)
 }
 
 // Memberships stores memberships. Reads through an organization ID never

@@ -157,3 +157,25 @@ type ConsentItem struct {
 	Scopes   []string
 	Date     time.Time // when given (last changed)
 }
+
+// Names of the form fields posted by the PasswordChangePage.
+const (
+	FieldNewPassword     = "new_password"
+	FieldConfirmPassword = "confirm_password"
+)
+
+// PasswordChangePage asks a person whose password was set by someone
+// else (the generated first administrator's, a temporary one) to choose
+// their own before any session opens. It posts the identifier, the current
+// password again (nothing of the first step is kept), the new password
+// and its confirmation to Action.
+type PasswordChangePage struct {
+	Action     string // form action URL (POST)
+	RequestID  string // hidden field "request", "" outside a sign-in to an application
+	Identifier string // shown and posted again
+	MinLength  int    // minimum number of characters, for the hint
+	// ErrorKey is a message key shown in an alert above the form:
+	// "login.invalid", "password.mismatch", "password.same",
+	// "password.too_short", "password.too_long", "password.common".
+	ErrorKey string
+}

@@ -51,6 +51,7 @@ const (
 	pageFormPost  = "form_post"
 	pageConsent   = "consent"
 	pageAccount   = "account_consents"
+	pagePassword  = "password_change"
 )
 
 // New parses the embedded messages, assets and templates once. It fails
@@ -82,7 +83,7 @@ func New(opts Options) (*Renderer, error) {
 	if r.product == "" {
 		r.product = "TNO"
 	}
-	for _, name := range []string{pageLogin, pageChooser, pageMessage, pageLoggedOut, pageLogout, pageFormPost, pageConsent, pageAccount} {
+	for _, name := range []string{pageLogin, pageChooser, pageMessage, pageLoggedOut, pageLogout, pageFormPost, pageConsent, pageAccount, pagePassword} {
 		t, err := template.New(name).Option("missingkey=error").
 			ParseFS(templateFS, "templates/layout.html", "templates/"+name+".html")
 		if err != nil {
@@ -154,7 +155,8 @@ func (v view) ISODate(t time.Time) string { return t.UTC().Format(time.DateOnly)
 
 // Render writes page as a full HTML document with status. page is one of
 // LoginPage, ChooserPage, MessagePage, LoggedOutPage, LogoutConfirmPage,
-// FormPostPage, ConsentPage, AccountConsentsPage, or a non-nil pointer to
+// FormPostPage, ConsentPage, AccountConsentsPage, PasswordChangePage, or a
+// non-nil pointer to
 // one. The language is Lang(req); a valid ?lang=
 // is also remembered in the tno_lang cookie. The page is rendered into a
 // buffer first: on any failure nothing of it is sent, the cause is logged
@@ -234,6 +236,8 @@ func (r *Renderer) prepare(req *http.Request, lang string, status int, page any)
 		name, titleKey, page = pageConsent, "consent.title", p
 	case AccountConsentsPage:
 		name, titleKey = pageAccount, "account.title"
+	case PasswordChangePage:
+		name, titleKey, errorKey = pagePassword, "password_change.title", p.ErrorKey
 	default:
 		return "", view{}, fmt.Errorf("unsupported page type %T", page)
 	}

@@ -59,6 +59,9 @@ var goldenPages = []struct {
 	{"message", http.StatusBadRequest, MessagePage{TitleKey: "error.title", MessageKey: "error.expired", ErrorID: "7KQ2M-X9D4T", Detail: "request expired"}},
 	{"refused", http.StatusForbidden, MessagePage{TitleKey: "refused.title", MessageKey: "refused.message"}},
 	{"logged_out", http.StatusOK, LoggedOutPage{}},
+	{"password_change", http.StatusOK, PasswordChangePage{Action: "/password", RequestID: "req-123", Identifier: "admin", MinLength: 12}},
+	{"password_change_short", http.StatusBadRequest, PasswordChangePage{Action: "/password", Identifier: "admin", MinLength: 12, ErrorKey: "password.too_short"}},
+	{"other_browser", http.StatusBadRequest, MessagePage{TitleKey: "error.title", MessageKey: "error.other_browser"}},
 }
 
 var htmlLang = regexp.MustCompile(`<html lang="([a-z]+)">`)

@@ -17,6 +17,7 @@ type fakeStore struct {
 	err     error                     // returned by every read when set
 	setErr  error                     // returned by SetPasswordHash when set
 	setHash int                       // SetPasswordHash calls
+	change  map[string]bool           // person ID → must change
 }
 
 var (
@@ -104,6 +105,25 @@ func (s *fakeStore) SetPasswordHash(_ context.Context, personID, phc string) err
 	}
 	s.hashes[personID] = phc
 	return nil
+}
+
+func (s *fakeStore) SetPasswordChangeRequired(_ context.Context, personID string, required bool) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.hashes[personID]; !ok {
+		return storage.ErrNotFound
+	}
+	if s.change == nil {
+		s.change = map[string]bool{}
+	}
+	s.change[personID] = required
+	return nil
+}
+
+func (s *fakeStore) PasswordChangeRequired(_ context.Context, personID string) (bool, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.change[personID], s.err
 }
 
 func (s *fakeStore) GetPasswordHash(_ context.Context, personID string) (string, error) {

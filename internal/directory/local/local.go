@@ -17,7 +17,10 @@ import (
 	"github.com/territoires-ouverts/tno/internal/storage"
 )
 
-var _ directory.PasswordAuthenticator = (*Local)(nil)
+var (
+	_ directory.PasswordAuthenticator = (*Local)(nil)
+	_ directory.PasswordChanger       = (*Local)(nil)
+)
 
 // Options configures a Local.
 type Options struct {
@@ -144,8 +147,20 @@ func (l *Local) rehash(ctx context.Context, personID, password string) {
 }
 
 // SetPassword checks password against the policy (ValidatePassword), then
-// stores its hash for personID.
+// stores its hash for personID as a password the person chose: no change
+// is required at the next sign-in.
 func (l *Local) SetPassword(ctx context.Context, personID, password string) error {
+	return l.setPassword(ctx, personID, password, false)
+}
+
+// SetTemporaryPassword is SetPassword for a password someone else chose
+// (generated at installation, given by an administrator): the person must
+// choose a new one at their next sign-in.
+func (l *Local) SetTemporaryPassword(ctx context.Context, personID, password string) error {
+	return l.setPassword(ctx, personID, password, true)
+}
+
+func (l *Local) setPassword(ctx context.Context, personID, password string, temporary bool) error {
 	if err := ValidatePassword(password); err != nil {
 		return err
 	}
@@ -156,5 +171,18 @@ func (l *Local) SetPassword(ctx context.Context, personID, password string) erro
 	if err := l.creds.SetPasswordHash(ctx, personID, phc); err != nil {
 		return fmt.Errorf("local: store password hash of %s: %w", personID, err)
 	}
+	if err := l.creds.SetPasswordChangeRequired(ctx, personID, temporary); err != nil {
+		return fmt.Errorf("local: store password change requirement of %s: %w", personID, err)
+	}
 	return nil
+}
+
+// PasswordChangeRequired tells whether the person must choose a new
+// password before a session opens.
+func (l *Local) PasswordChangeRequired(ctx context.Context, personID string) (bool, error) {
+	required, err := l.creds.PasswordChangeRequired(ctx, personID)
+	if err != nil {
+		return false, fmt.Errorf("local: password change requirement of %s: %w", personID, err)
+	}
+	return required, nil
 }

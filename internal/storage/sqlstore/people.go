@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"context"
+	"errors"
 
 	"github.com/territoires-ouverts/tno/internal/storage"
 )
@@ -90,6 +91,27 @@ func (s *Store) SetPasswordHash(ctx context.Context, personID, phc string) error
 		 updated_at = excluded.updated_at`,
 		personID, phc, micros(s.timestamp()))
 	return err
+}
+
+// SetPasswordChangeRequired sets whether the person must choose a new
+// password; ErrNotFound if they have no password.
+func (s *Store) SetPasswordChangeRequired(ctx context.Context, personID string, required bool) error {
+	return s.execOne(ctx, "set password change required",
+		`UPDATE credentials SET must_change = $1 WHERE person_id = $2`, required, personID)
+}
+
+// PasswordChangeRequired tells whether the person must choose a new
+// password; false if they have none.
+func (s *Store) PasswordChangeRequired(ctx context.Context, personID string) (bool, error) {
+	v, err := queryOne(ctx, s, "get password change required", func(r rowScanner) (bool, error) {
+		var b bool
+		err := r.Scan(&b)
+		return b, err
+	}, `SELECT must_change FROM credentials WHERE person_id = $1`, personID)
+	if errors.Is(err, storage.ErrNotFound) {
+		return false, nil
+	}
+	return v, err
 }
 
 // GetPasswordHash returns a person's password hash; ErrNotFound if the

@@ -187,5 +187,21 @@ func credentialTests() []test {
 			diff(t, "ha", get(f.s.GetPasswordHash(f.ctx, a.ID))(t))
 			diff(t, "hb", get(f.s.GetPasswordHash(f.ctx, b.ID))(t))
 		}},
+		{"password change required: set, kept by a rehash, cleared, per person", func(t *testing.T, f fixture) {
+			a, b := f.person("a"), f.person("b")
+			diff(t, false, get(f.s.PasswordChangeRequired(f.ctx, a.ID))(t)) // no password
+			wantErr(t, f.s.SetPasswordChangeRequired(f.ctx, a.ID, true), storage.ErrNotFound)
+			must(t, f.s.SetPasswordHash(f.ctx, a.ID, "ha"))
+			must(t, f.s.SetPasswordHash(f.ctx, b.ID, "hb"))
+			diff(t, false, get(f.s.PasswordChangeRequired(f.ctx, a.ID))(t))
+			must(t, f.s.SetPasswordChangeRequired(f.ctx, a.ID, true))
+			diff(t, true, get(f.s.PasswordChangeRequired(f.ctx, a.ID))(t))
+			diff(t, false, get(f.s.PasswordChangeRequired(f.ctx, b.ID))(t))
+			must(t, f.s.SetPasswordHash(f.ctx, a.ID, "ha-rehashed"))
+			diff(t, true, get(f.s.PasswordChangeRequired(f.ctx, a.ID))(t))
+			must(t, f.s.SetPasswordChangeRequired(f.ctx, a.ID, false))
+			diff(t, false, get(f.s.PasswordChangeRequired(f.ctx, a.ID))(t))
+			wantErr(t, f.s.SetPasswordChangeRequired(f.ctx, "nope", true), storage.ErrNotFound)
+		}},
 	}
 }
