@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/territoires-ouverts/tno/internal/apps"
 	"github.com/territoires-ouverts/tno/internal/session"
@@ -20,12 +21,15 @@ import (
 // characters (RFC 7636 section 4.1).
 var pkceRE = regexp.MustCompile(`^[A-Za-z0-9._~-]{43,128}$`)
 
+// siretRE matches a SIRET as ProConnect sends it in siret_hint.
+var siretRE = regexp.MustCompile(`^[0-9]{14}$`)
+
 // authorizeParams is the set of parameters we read; each may appear once.
 var authorizeParams = []string{
 	"client_id", "redirect_uri", "response_type", "scope", "state", "nonce",
 	"code_challenge", "code_challenge_method", "response_mode", "prompt",
 	"max_age", "login_hint", "ui_locales", "claims", "acr_values", "request", "request_uri",
-	"display", "id_token_hint",
+	"display", "id_token_hint", "sp_name", "siret_hint", "idp_hint",
 }
 
 // parsedAuthorize is a validated authorization request, or the reason it
@@ -94,6 +98,12 @@ func (p *Provider) parseAuthorize(r *http.Request, form url.Values) parsedAuthor
 		CodeChallenge: form.Get("code_challenge"), CodeChallengeMethod: form.Get("code_challenge_method"),
 		ResponseMode: responseMode(form, redirectURI), Prompt: form.Get("prompt"),
 		LoginHint: form.Get("login_hint"), Claims: form.Get("claims"), ACRValues: form.Get("acr_values"),
+		SPName: strings.TrimSpace(form.Get("sp_name")),
+	}
+	// siret_hint is a hint: a value that is not a SIRET is ignored. So is
+	// idp_hint (ProConnect's choice of provider: this one).
+	if h := form.Get("siret_hint"); siretRE.MatchString(h) {
+		out.req.SiretHint = h
 	}
 	fail := func(e *oauthError) parsedAuthorize {
 		out.redirectErr = e
@@ -132,12 +142,18 @@ func (p *Provider) parseAuthorize(r *http.Request, form url.Values) parsedAuthor
 	if !slices.Contains(scopes, "openid") {
 		return fail(errInvalidScope("the openid scope is required"))
 	}
-	for _, s := range scopes {
-		if !apps.ScopeAllowed(app, s) {
-			return fail(errInvalidScope("scope '" + s + "' is unknown or not allowed for this application"))
+	// Scopes TNO does not know, or does not release to this application,
+	// are ignored, never refused (OpenID Connect Core section 3.1.2.1;
+	// RFC 6749 section 3.3 lets the grant be narrower than asked): a
+	// federation such as ProConnect asks every identity provider for the
+	// same list. The token response says what was granted.
+	granted := scopes[:0:0]
+	for _, s := range dedupe(scopes) {
+		if apps.ScopeAllowed(app, s) {
+			granted = append(granted, s)
 		}
 	}
-	out.req.Scope = strings.Join(dedupe(scopes), " ")
+	out.req.Scope = strings.Join(granted, " ")
 	if e := checkPKCE(app, out.req.CodeChallenge, out.req.CodeChallengeMethod); e != nil {
 		return fail(e)
 	}
@@ -153,6 +169,9 @@ func (p *Provider) parseAuthorize(r *http.Request, form url.Values) parsedAuthor
 	}
 	if len(out.req.State) > 2048 || len(out.req.Nonce) > 2048 || len(out.req.LoginHint) > 256 || len(out.req.ACRValues) > maxACRValuesLength {
 		return fail(errInvalidRequest("state, nonce, login_hint or acr_values is too long"))
+	}
+	if len(out.req.SPName) > 256 || !utf8.ValidString(out.req.SPName) {
+		return fail(errInvalidRequest("sp_name must be valid UTF-8 of at most 256 bytes"))
 	}
 	if storedSize(out.req) > maxStoredRequest {
 		return fail(errInvalidRequest("the request is too large: state, nonce and claims together must stay under 4 KiB"))

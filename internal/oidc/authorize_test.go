@@ -193,8 +193,14 @@ func TestParseAuthorize(t *testing.T) {
 		{"response_type=code id_token", authorizeQuery("response_type", "code id_token"), "", "unsupported_response_type", nil},
 		{"no openid scope", authorizeQuery("scope", "profile"), "", "invalid_scope", nil},
 		{"no scope", authorizeQuery("scope", nil), "", "invalid_scope", nil},
-		{"unknown scope", authorizeQuery("scope", "openid admin"), "", "invalid_scope", nil},
-		{"scope not allowed for the app", authorizeQuery("scope", "openid mandates"), "", "invalid_scope", nil},
+		{"unknown scope ignored", authorizeQuery("scope", "openid admin profile chorusdt"), "", "", &storage.AuthRequest{
+			ClientID: "portail-rh", RedirectURI: "https://rh.ville-exemple.fr/callback", Scope: "openid profile",
+			State: "xyz", Nonce: "n-0S6_WzA2Mj", ResponseMode: "query",
+		}},
+		{"scope not allowed for the app ignored", authorizeQuery("scope", "openid mandates"), "", "", &storage.AuthRequest{
+			ClientID: "portail-rh", RedirectURI: "https://rh.ville-exemple.fr/callback", Scope: "openid",
+			State: "xyz", Nonce: "n-0S6_WzA2Mj", ResponseMode: "query",
+		}},
 		{"public client without PKCE", authorizeQuery("client_id", "mobile", "redirect_uri", "http://127.0.0.1:8080/cb"), "", "invalid_request", nil},
 		{"plain PKCE", authorizeQuery("code_challenge", rfcChallenge, "code_challenge_method", "plain"), "", "invalid_request", nil},
 		{"PKCE without method", authorizeQuery("code_challenge", rfcChallenge), "", "invalid_request", nil},

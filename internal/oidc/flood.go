@@ -42,7 +42,7 @@ func defaultFloodLimits() floodLimits {
 // storedSize is the number of caller-chosen bytes req stores.
 func storedSize(req storage.AuthRequest) int {
 	return len(req.RedirectURI) + len(req.Scope) + len(req.State) + len(req.Nonce) +
-		len(req.Prompt) + len(req.LoginHint) + len(req.Claims) + len(req.ACRValues)
+		len(req.Prompt) + len(req.LoginHint) + len(req.Claims) + len(req.ACRValues) + len(req.SPName)
 }
 
 // clientAddress is the address a request came from: the IP address of

@@ -125,6 +125,13 @@ func (p *Provider) chooseMembership(w http.ResponseWriter, r *http.Request, app 
 		p.web.Error(w, r, http.StatusInternalServerError, "error.title", "error.generic", err)
 		return
 	}
+	if m, ok, err := p.hintedMembership(r, req, eligible); err != nil {
+		p.web.Error(w, r, http.StatusInternalServerError, "error.title", "error.generic", err)
+		return
+	} else if ok {
+		p.consentOrCode(w, r, app, req, sess, m)
+		return
+	}
 	switch {
 	case len(eligible) == 0:
 		p.log.InfoContext(ctx, "authorize: no eligible membership", "client_id", app.ClientID, "person_id", sess.PersonID)
@@ -141,6 +148,31 @@ func (p *Provider) chooseMembership(w http.ResponseWriter, r *http.Request, app 
 	default:
 		http.Redirect(w, r, p.basePath+pathSelect+"?request="+url.QueryEscape(req.ID), http.StatusSeeOther)
 	}
+}
+
+// hintedMembership returns the one eligible membership in the
+// organization whose SIRET the request's siret_hint names (ProConnect):
+// the person acts for it without the chooser. ok=false without a hint,
+// with prompt=select_account, or when no (or more than one) eligible
+// membership is there.
+func (p *Provider) hintedMembership(r *http.Request, req storage.AuthRequest, eligible []storage.Membership) (storage.Membership, bool, error) {
+	if req.SiretHint == "" || hasPrompt(req.Prompt, "select_account") || len(eligible) == 0 {
+		return storage.Membership{}, false, nil
+	}
+	var found []storage.Membership
+	for _, m := range eligible {
+		org, err := p.store.GetOrganization(r.Context(), m.OrgID)
+		if err != nil {
+			return storage.Membership{}, false, err
+		}
+		if org.SIRET == req.SiretHint {
+			found = append(found, m)
+		}
+	}
+	if len(found) != 1 {
+		return storage.Membership{}, false, nil
+	}
+	return found[0], true, nil
 }
 
 // releasedACR returns the acr claim a sign-in at the session's level
@@ -169,7 +201,7 @@ func (p *Provider) handleLoginPage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p.web.Render(w, r, http.StatusOK, web.LoginPage{
-		AppName: app.Name, Action: p.basePath + pathLogin, RequestID: req.ID, Identifier: req.LoginHint,
+		AppName: app.Name, ServiceName: req.SPName, Action: p.basePath + pathLogin, RequestID: req.ID, Identifier: req.LoginHint,
 	})
 }
 
@@ -183,7 +215,7 @@ func (p *Provider) handleLoginSubmit(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	retry := web.LoginPage{AppName: app.Name, Action: p.basePath + pathLogin, RequestID: req.ID}
+	retry := web.LoginPage{AppName: app.Name, ServiceName: req.SPName, Action: p.basePath + pathLogin, RequestID: req.ID}
 	sess, ok := p.signIn(w, r, app.ClientID, retry)
 	if !ok {
 		return

@@ -236,7 +236,7 @@ func TestFormPostResponse(t *testing.T) {
 		wantValues map[string]string
 	}{
 		{"code", []any{"response_mode", "form_post"}, []string{"code", "iss", "state"}, map[string]string{"iss": testIssuer, "state": "xyz"}},
-		{"error", []any{"response_mode", "form_post", "scope", "openid admin"}, []string{"error", "error_description", "iss", "state"},
+		{"error", []any{"response_mode", "form_post", "scope", "profile"}, []string{"error", "error_description", "iss", "state"},
 			map[string]string{"error": "invalid_scope", "iss": testIssuer, "state": "xyz"}},
 		{"prompt=none error, no state", []any{"response_mode", "form_post", "prompt", "none", "state", nil, "max_age", "0"}, []string{"error", "error_description", "iss"},
 			map[string]string{"error": "login_required", "iss": testIssuer}},

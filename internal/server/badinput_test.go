@@ -61,7 +61,6 @@ func TestAuthorizeErrorsRedirect(t *testing.T) {
 		{"response_type token", "intranet", rpCallback, url.Values{"response_type": {"token"}}, "unsupported_response_type"},
 		{"response_type missing", "intranet", rpCallback, url.Values{"response_type": {""}}, "invalid_request"},
 		{"no openid scope", "intranet", rpCallback, url.Values{"scope": {"profile"}}, "invalid_scope"},
-		{"unknown scope", "intranet", rpCallback, url.Values{"scope": {"openid admin"}}, "invalid_scope"},
 		{"PKCE plain", "intranet", rpCallback, url.Values{"code_challenge": {challenge}, "code_challenge_method": {"plain"}}, "invalid_request"},
 		{"PKCE no method", "intranet", rpCallback, url.Values{"code_challenge": {challenge}}, "invalid_request"},
 		{"PKCE short challenge", "intranet", rpCallback, url.Values{"code_challenge": {"abc"}, "code_challenge_method": {"S256"}}, "invalid_request"},

@@ -101,7 +101,7 @@ func TestFormPostResponseMode(t *testing.T) {
 	if v := h.formPost(resp, body, rpCallback); v.Get("code") == "" {
 		t.Errorf("single sign-on: %v", v)
 	}
-	resp, body = get(t, b, h.authorizeURL("intranet", rpCallback, url.Values{"response_mode": {"form_post"}, "scope": {"openid admin"}}))
+	resp, body = get(t, b, h.authorizeURL("intranet", rpCallback, url.Values{"response_mode": {"form_post"}, "scope": {"profile"}}))
 	if v := h.formPost(resp, body, rpCallback); v.Get("error") != "invalid_scope" || v.Get("error_description") == "" {
 		t.Errorf("refused scope: %v", v)
 	}

@@ -73,7 +73,13 @@ type AuthRequest struct {
 	BrowserHash string
 	// Source is the network address the request came from (an IP
 	// address), to slow one address that opens thousands.
-	Source    string
+	Source string
+	// SPName is the service a federation (ProConnect's sp_name) signs
+	// the person into, shown on the login page; "" if none.
+	SPName string
+	// SiretHint is the SIRET of the organization the person acts for
+	// (ProConnect's siret_hint), 14 digits or "".
+	SiretHint string
 	CreatedAt time.Time
 	ExpiresAt time.Time
 }

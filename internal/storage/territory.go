@@ -105,6 +105,9 @@ type People interface {
 	CreatePerson(ctx context.Context, p *Person) error // sets ID (if empty), CreatedAt, UpdatedAt
 	GetPerson(ctx context.Context, id string) (Person, error)
 	GetPersonByUsername(ctx context.Context, username string) (Person, error)
+	// GetPersonByEmail returns the one person with that e-mail address,
+	// ignoring case; ErrNotFound if none or several have it.
+	GetPersonByEmail(ctx context.Context, email string) (Person, error)
 	UpdatePerson(ctx context.Context, p *Person) error // by ID; sets UpdatedAt
 	ListPeople(ctx context.Context) ([]Person, error)  // by username
 	// ListPeopleInOrganization returns the people holding a membership

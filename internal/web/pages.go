@@ -21,10 +21,13 @@ const (
 
 // LoginPage is the identifier + password form.
 type LoginPage struct {
-	AppName    string // application the person is signing into
-	Action     string // form action URL (POST)
-	RequestID  string // hidden field "request"
-	Identifier string // pre-filled identifier (login_hint or previous attempt)
+	AppName string // application the person is signing into
+	// ServiceName is the service a federation (ProConnect) signs the
+	// person into through AppName, "" if none: the heading names it.
+	ServiceName string
+	Action      string // form action URL (POST)
+	RequestID   string // hidden field "request"
+	Identifier  string // pre-filled identifier (login_hint or previous attempt)
 	// ErrorKey is a message key shown in an alert above the form, empty
 	// if none. "login.invalid" for a failed sign-in.
 	ErrorKey string

@@ -53,6 +53,7 @@ var goldenPages = []struct {
 	page   any
 }{
 	{"login", http.StatusOK, LoginPage{AppName: "Portail RH", Action: "/login", RequestID: "req-123"}},
+	{"login_service", http.StatusOK, LoginPage{AppName: "ProConnect", ServiceName: "Bases Adresses Locales", Action: "/login", RequestID: "req-123", Identifier: "jeanne.martin@paris.fr"}},
 	{"login_error", http.StatusUnauthorized, LoginPage{AppName: "Portail RH", Action: "/login", RequestID: "req-123", Identifier: "marie.dupont", ErrorKey: "login.invalid"}},
 	{"chooser", http.StatusOK, ChooserPage{AppName: "Portail RH", Action: "/choose", RequestID: "req-123", Options: testOptions}},
 	{"chooser_error", http.StatusBadRequest, &ChooserPage{AppName: "Portail RH", Action: "/choose", RequestID: "req-123", Options: testOptions, ErrorKey: "chooser.required"}},

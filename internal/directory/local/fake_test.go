@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"sort"
+	"strings"
 	"sync"
 
 	"github.com/territoires-ouverts/tno/internal/storage"
@@ -55,6 +56,24 @@ func (s *fakeStore) GetPerson(_ context.Context, id string) (storage.Person, err
 		return storage.Person{}, storage.ErrNotFound
 	}
 	return p, nil
+}
+
+func (s *fakeStore) GetPersonByEmail(_ context.Context, email string) (storage.Person, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.err != nil {
+		return storage.Person{}, s.err
+	}
+	var found []storage.Person
+	for _, p := range s.people {
+		if p.Email != "" && strings.EqualFold(p.Email, email) {
+			found = append(found, p)
+		}
+	}
+	if len(found) != 1 {
+		return storage.Person{}, storage.ErrNotFound
+	}
+	return found[0], nil
 }
 
 func (s *fakeStore) GetPersonByUsername(_ context.Context, username string) (storage.Person, error) {

@@ -78,7 +78,8 @@ func NormalizeIdentifier(identifier string) string {
 	return strings.ToLower(strings.TrimSpace(identifier))
 }
 
-// Authenticate verifies identifier (a username, normalized) and password.
+// Authenticate verifies identifier (a username, or the e-mail address of
+// exactly one person; normalized) and password.
 // Unknown person, no password set, wrong password and disabled person all
 // return directory.ErrInvalidCredentials after one argon2id computation.
 // Other errors are storage failures or ctx's. After a successful sign-in
@@ -90,7 +91,13 @@ func (l *Local) Authenticate(ctx context.Context, identifier, password string) (
 		// tells nothing about who exists.
 		return storage.Person{}, directory.ErrInvalidCredentials
 	}
-	person, err := l.people.GetPersonByUsername(ctx, NormalizeIdentifier(identifier))
+	id := NormalizeIdentifier(identifier)
+	person, err := l.people.GetPersonByUsername(ctx, id)
+	if errors.Is(err, storage.ErrNotFound) && strings.Contains(id, "@") {
+		// An e-mail address (ProConnect's login_hint): the one person who
+		// has it. Unknown ones go on to the same refusal.
+		person, err = l.people.GetPersonByEmail(ctx, id)
+	}
 	if errors.Is(err, storage.ErrNotFound) {
 		return storage.Person{}, l.refuse(ctx, password)
 	}

@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"context"
 	"errors"
+	"fmt"
 
 	"github.com/territoires-ouverts/tno/internal/storage"
 )
@@ -47,6 +48,20 @@ func (s *Store) GetPerson(ctx context.Context, id string) (storage.Person, error
 func (s *Store) GetPersonByUsername(ctx context.Context, username string) (storage.Person, error) {
 	return queryOne(ctx, s, "get person by username", scanPerson,
 		`SELECT `+personColumns+` FROM people WHERE username = $1`, username)
+}
+
+// GetPersonByEmail returns the one person whose e-mail address is email,
+// ignoring case; ErrNotFound if none or several have it.
+func (s *Store) GetPersonByEmail(ctx context.Context, email string) (storage.Person, error) {
+	found, err := queryList(ctx, s, "get person by email", scanPerson,
+		`SELECT `+personColumns+` FROM people WHERE email <> '' AND lower(email) = lower($1) LIMIT 2`, email)
+	if err != nil {
+		return storage.Person{}, err
+	}
+	if len(found) != 1 {
+		return storage.Person{}, fmt.Errorf("get person by email: %w", storage.ErrNotFound)
+	}
+	return found[0], nil
 }
 
 // UpdatePerson updates every field but ID and CreatedAt, sets UpdatedAt and

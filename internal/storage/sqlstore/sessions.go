@@ -78,7 +78,7 @@ func (s *Store) DeleteExpiredSessions(ctx context.Context, before time.Time) (in
 
 const authRequestColumns = `id, client_id, redirect_uri, scope, state, nonce, code_challenge,
 	code_challenge_method, response_mode, prompt, max_age, login_hint, claims, acr_values,
-	created_at, expires_at, browser_hash, source`
+	created_at, expires_at, browser_hash, source, sp_name, siret_hint`
 
 func scanAuthRequest(r rowScanner) (storage.AuthRequest, error) {
 	var (
@@ -87,7 +87,7 @@ func scanAuthRequest(r rowScanner) (storage.AuthRequest, error) {
 	)
 	err := r.Scan(&v.ID, &v.ClientID, &v.RedirectURI, &v.Scope, &v.State, &v.Nonce, &v.CodeChallenge,
 		&v.CodeChallengeMethod, &v.ResponseMode, &v.Prompt, &maxAge, &v.LoginHint, &v.Claims, &v.ACRValues,
-		ts(&v.CreatedAt), ts(&v.ExpiresAt), &v.BrowserHash, &v.Source)
+		ts(&v.CreatedAt), ts(&v.ExpiresAt), &v.BrowserHash, &v.Source, &v.SPName, &v.SiretHint)
 	if maxAge.Valid {
 		n := int(maxAge.Int64)
 		v.MaxAge = &n
@@ -109,10 +109,10 @@ func (s *Store) CreateAuthRequest(ctx context.Context, r *storage.AuthRequest) e
 	}
 	_, err := s.exec(ctx, "create auth request",
 		`INSERT INTO auth_requests (`+authRequestColumns+`)
-		 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)`,
+		 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)`,
 		v.ID, v.ClientID, v.RedirectURI, v.Scope, v.State, v.Nonce, v.CodeChallenge,
 		v.CodeChallengeMethod, v.ResponseMode, v.Prompt, maxAge, v.LoginHint, v.Claims, v.ACRValues,
-		micros(v.CreatedAt), micros(v.ExpiresAt), v.BrowserHash, v.Source)
+		micros(v.CreatedAt), micros(v.ExpiresAt), v.BrowserHash, v.Source, v.SPName, v.SiretHint)
 	if err != nil {
 		return err
 	}

@@ -153,6 +153,7 @@ func authRequestTests() []test {
 					ResponseMode: "form_post", Prompt: "login", MaxAge: maxAge, LoginHint: "marie",
 					Claims: `{"id_token":{"acr":null}}`, ACRValues: "eidas2", ExpiresAt: t0.Add(10 * time.Minute),
 					BrowserHash: "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08", Source: "192.0.2.7",
+					SPName: "Bases Adresses Locales", SiretHint: "21750001600019",
 				}
 				clk := startClock()
 				must(t, f.s.CreateAuthRequest(f.ctx, &r))

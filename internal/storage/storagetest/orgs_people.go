@@ -187,6 +187,21 @@ func credentialTests() []test {
 			diff(t, "ha", get(f.s.GetPasswordHash(f.ctx, a.ID))(t))
 			diff(t, "hb", get(f.s.GetPasswordHash(f.ctx, b.ID))(t))
 		}},
+		{"person by e-mail: ignoring case, unique only", func(t *testing.T, f fixture) {
+			a := storage.Person{Username: "a", GivenName: "A", FamilyName: "A", Email: "Jeanne.Martin@Paris.fr"}
+			b := storage.Person{Username: "b", GivenName: "B", FamilyName: "B", Email: "accueil@exemple.fr"}
+			c := storage.Person{Username: "c", GivenName: "C", FamilyName: "C", Email: "ACCUEIL@exemple.fr"}
+			for _, p := range []*storage.Person{&a, &b, &c} {
+				must(t, f.s.CreatePerson(f.ctx, p))
+			}
+			f.person("noemail")
+			diff(t, a.ID, get(f.s.GetPersonByEmail(f.ctx, "jeanne.martin@paris.fr"))(t).ID)
+			diff(t, a.ID, get(f.s.GetPersonByEmail(f.ctx, "JEANNE.MARTIN@PARIS.FR"))(t).ID)
+			for _, email := range []string{"accueil@exemple.fr", "", "inconnu@paris.fr"} {
+				_, err := f.s.GetPersonByEmail(f.ctx, email)
+				wantErr(t, err, storage.ErrNotFound) // shared, empty, unknown
+			}
+		}},
 		{"password change required: set, kept by a rehash, cleared, per person", func(t *testing.T, f fixture) {
 			a, b := f.person("a"), f.person("b")
 			diff(t, false, get(f.s.PasswordChangeRequired(f.ctx, a.ID))(t)) // no password
