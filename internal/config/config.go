@@ -27,6 +27,8 @@ type Config struct {
 	Tokens   Tokens   `yaml:"tokens"`
 	Signing  Signing  `yaml:"signing"`
 	Password Password `yaml:"password"`
+	// Territory presents the sign-in pages (name, logo, help, footer).
+	Territory Territory `yaml:"territory"`
 }
 
 // Database selects the storage engine.
@@ -121,7 +123,8 @@ func Default() Config {
 		},
 		Signing: Signing{Algorithm: SigningRS256},
 		// RFC 9106 second recommended option.
-		Password: Password{MemoryKiB: 64 * 1024, Iterations: 3, Parallelism: 4},
+		Password:  Password{MemoryKiB: 64 * 1024, Iterations: 3, Parallelism: 4},
+		Territory: Territory{AccessibilityStatus: AccessibilityNon},
 	}
 }
 

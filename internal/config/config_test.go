@@ -88,6 +88,12 @@ password:
   iterations: 2
   parallelism: 1
   max_concurrent: 8
+territory:
+  name: Syndicat numérique du Val
+  support: "Support : 01 23 45 67 89"
+  support_url: https://support.syndicat-val.fr
+  legal_notice_url: https://www.syndicat-val.fr/mentions-legales
+  accessibility_status: partial
 `,
 			want: Config{
 				Issuer:   "https://sso.territoire.example",
@@ -105,6 +111,9 @@ password:
 				},
 				Signing:  Signing{Algorithm: "ES256"},
 				Password: Password{MemoryKiB: 19456, Iterations: 2, Parallelism: 1, MaxConcurrent: 8},
+				Territory: Territory{Name: "Syndicat numérique du Val", Support: "Support : 01 23 45 67 89",
+					SupportURL: "https://support.syndicat-val.fr", LegalNoticeURL: "https://www.syndicat-val.fr/mentions-legales",
+					AccessibilityStatus: AccessibilityPartial},
 			},
 		},
 		{
@@ -147,6 +156,8 @@ password:
 				"TNO_PASSWORD_ITERATIONS=4",
 				"TNO_PASSWORD_PARALLELISM=8",
 				"TNO_PASSWORD_MAX_CONCURRENT=3",
+				"TNO_TERRITORY_NAME=Métropole Exemple",
+				"TNO_TERRITORY_ACCESSIBILITY_STATUS=full",
 			},
 			want: Config{
 				Issuer:   "https://sso.example.fr/tno",
@@ -162,8 +173,9 @@ password:
 					RefreshToken:      Duration(30 * 24 * time.Hour),
 					RefreshFamily:     Duration(30 * 24 * time.Hour),
 				},
-				Signing:  Signing{Algorithm: "ES256"},
-				Password: Password{MemoryKiB: 131072, Iterations: 4, Parallelism: 8, MaxConcurrent: 3},
+				Signing:   Signing{Algorithm: "ES256"},
+				Password:  Password{MemoryKiB: 131072, Iterations: 4, Parallelism: 8, MaxConcurrent: 3},
+				Territory: Territory{Name: "Métropole Exemple", AccessibilityStatus: AccessibilityFull},
 			},
 		},
 		{
@@ -424,8 +436,8 @@ func TestCheckIssuer(t *testing.T) {
 // an unsupported type fails here rather than at run time.
 func TestLeavesSettable(t *testing.T) {
 	ls := leaves()
-	if len(ls) != 20 {
-		t.Errorf("Config has %d settable values, want 20 (update this test and the docs when adding one)", len(ls))
+	if len(ls) != 28 {
+		t.Errorf("Config has %d settable values, want 28 (update this test and the docs when adding one)", len(ls))
 	}
 	samples := map[reflect.Kind]string{
 		reflect.String: "x", reflect.Int: "1", reflect.Int64: "1s",

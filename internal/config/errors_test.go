@@ -54,6 +54,28 @@ password:
 			},
 		},
 		{
+			name: "territory: every problem at once",
+			yaml: `territory:
+  logo_file: /nonexistent/logo.svg
+  support_url: support.example.fr
+  legal_notice_url: javascript:alert(1)
+  accessibility_status: presque
+`,
+			env: []string{"TNO_TERRITORY_PERSONAL_DATA_URL=ftp://x.example.fr/donnees"},
+			want: []string{
+				"territory.logo_file: stat /nonexistent/logo.svg",
+				`territory.support_url: "support.example.fr" must be an absolute http or https URL`,
+				`territory.legal_notice_url: "javascript:alert(1)" must be an absolute http or https URL`,
+				`territory.personal_data_url: "ftp://x.example.fr/donnees" must be an absolute http or https URL`,
+				`territory.accessibility_status: "presque" is not one of non, partial, full`,
+			},
+		},
+		{
+			name: "territory: a logo that is neither SVG nor PNG",
+			env:  []string{"TNO_TERRITORY_LOGO_FILE=/etc/hostname.gif"},
+			want: []string{`territory.logo_file: "/etc/hostname.gif" must be an .svg or .png file`},
+		},
+		{
 			name: "bad issuer: ftp scheme",
 			env:  []string{"TNO_ISSUER=ftp://sso.example.fr"},
 			want: []string{"issuer: ", "absolute http or https URL"},

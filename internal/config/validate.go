@@ -108,6 +108,7 @@ func (c *Config) Validate() error {
 	if p.MaxConcurrent < 0 {
 		add("password.max_concurrent", "must be 0 (the number of CPUs) or more, got %d", p.MaxConcurrent)
 	}
+	c.Territory.validate(add)
 	return errors.Join(errs...)
 }
 

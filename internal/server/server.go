@@ -117,7 +117,16 @@ func New(opts Options) (*Server, error) {
 		return nil, err
 	}
 	base := strings.TrimSuffix(issuer.Path, "/")
-	renderer, err := web.New(web.Options{Logger: opts.Logger, BasePath: base})
+	logo, logoType, err := cfg.Territory.ReadLogo()
+	if err != nil {
+		return nil, err
+	}
+	t := cfg.Territory
+	renderer, err := web.New(web.Options{Logger: opts.Logger, BasePath: base, ProductName: t.Name, Brand: web.Brand{
+		Logo: logo, LogoType: logoType, Support: t.Support, SupportURL: t.SupportURL,
+		LegalNoticeURL: t.LegalNoticeURL, PersonalDataURL: t.PersonalDataURL,
+		AccessibilityURL: t.AccessibilityURL, AccessibilityStatus: t.AccessibilityStatus,
+	}})
 	if err != nil {
 		return nil, err
 	}
@@ -142,6 +151,7 @@ func (s *Server) routes(renderer *web.Renderer, base string) http.Handler {
 	browser := http.NewServeMux()
 	s.provider.RegisterBrowser(browser)
 	browser.Handle("GET "+base+"/static/", http.StripPrefix(base, web.Static()))
+	browser.Handle("GET "+base+web.LogoPath, renderer.LogoHandler())
 	browser.HandleFunc("GET "+base+"/{$}", func(w http.ResponseWriter, r *http.Request) {
 		renderer.Render(w, r, http.StatusOK, web.MessagePage{Status: http.StatusOK, TitleKey: "home.title", MessageKey: "home.message"})
 	})

@@ -3,8 +3,10 @@ package web
 import (
 	"bytes"
 	"crypto/rand"
+	"crypto/sha256"
 	"embed"
 	"encoding/base32"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"html/template"
@@ -26,8 +28,26 @@ type Options struct {
 	// BasePath is the path prefix under which Static is mounted (the
 	// issuer's path, such as "/tno"), without trailing slash; "" for root.
 	BasePath string
-	// Later: territory name and logo.
+	// Brand is the territory's presentation (logo, help, footer links).
+	Brand Brand
 }
+
+// Brand is how the platform presents itself on every page.
+type Brand struct {
+	// Logo is an SVG or PNG image and LogoType its media type; TNO's own
+	// logo when Logo is empty. Served by LogoHandler.
+	Logo     []byte
+	LogoType string
+	// Support is a sentence on how to reach help, SupportURL a link.
+	Support, SupportURL string
+	// Footer links, each optional.
+	LegalNoticeURL, PersonalDataURL, AccessibilityURL string
+	// AccessibilityStatus is "non", "partial" or "full" (RGAA).
+	AccessibilityStatus string
+}
+
+// LogoPath is where LogoHandler is mounted, under the base path.
+const LogoPath = "/brand/logo"
 
 // Renderer renders the HTML pages. It is safe for concurrent use.
 type Renderer struct {
@@ -39,6 +59,7 @@ type Renderer struct {
 	// formPostJS is the URL of form_post.js, the one script, loaded by
 	// FormPostPage only.
 	formPostJS string
+	brand      Brand
 }
 
 // Page template names; each is templates/<name>.html with the layout.
@@ -77,6 +98,14 @@ func New(opts Options) (*Renderer, error) {
 		logoURL: strings.TrimSuffix(opts.BasePath, "/") + assetURL(assets, "logo.svg"),
 	}
 	r.formPostJS = strings.TrimSuffix(opts.BasePath, "/") + assetURL(assets, "form_post.js")
+	r.brand = opts.Brand
+	if len(r.brand.Logo) > 0 {
+		sum := sha256.Sum256(r.brand.Logo)
+		r.logoURL = strings.TrimSuffix(opts.BasePath, "/") + LogoPath + "?v=" + hex.EncodeToString(sum[:8])
+	}
+	if r.brand.AccessibilityStatus == "" {
+		r.brand.AccessibilityStatus = "non"
+	}
 	if r.log == nil {
 		r.log = slog.New(slog.DiscardHandler)
 	}
@@ -107,6 +136,7 @@ type view struct {
 	LogoURL string
 	Script  string   // URL of the page's script, "" for none (the CSP forbids it elsewhere)
 	Switch  langLink // Href "" for no language link
+	Brand   Brand
 	Page    any
 }
 
@@ -185,6 +215,24 @@ func (r *Renderer) Render(w http.ResponseWriter, req *http.Request, status int, 
 	w.Write(buf.Bytes()) //nolint:errcheck // the client went away; nothing to do
 }
 
+// LogoHandler serves the territory's logo (404 when TNO's own is used,
+// which Static serves). The URL carries a version: it is cached for long.
+func (r *Renderer) LogoHandler() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		if len(r.brand.Logo) == 0 {
+			http.NotFound(w, req)
+			return
+		}
+		h := w.Header()
+		h.Set("Content-Type", r.brand.LogoType)
+		h.Set("Cache-Control", "public, max-age=31536000, immutable")
+		// An SVG opened directly runs no script and loads nothing.
+		h.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; sandbox")
+		h.Set("Content-Length", strconv.Itoa(len(r.brand.Logo)))
+		w.Write(r.brand.Logo) //nolint:errcheck // the client went away
+	})
+}
+
 // errNilPage reports a nil pointer page.
 var errNilPage = errors.New("nil page")
 
@@ -253,6 +301,7 @@ func (r *Renderer) prepare(req *http.Request, lang string, status int, page any)
 		LogoURL: r.logoURL,
 		Script:  script,
 		Switch:  sw,
+		Brand:   r.brand,
 		Page:    page,
 	}, nil
 }
