@@ -81,7 +81,7 @@ func (p *Provider) consentRequest(w http.ResponseWriter, r *http.Request, form u
 }
 
 func (p *Provider) handleConsentPage(w http.ResponseWriter, r *http.Request) {
-	app, req, _, m, ok := p.consentRequest(w, r, r.URL.Query())
+	app, req, sess, m, ok := p.consentRequest(w, r, r.URL.Query())
 	if !ok {
 		return
 	}
@@ -89,6 +89,12 @@ func (p *Provider) handleConsentPage(w http.ResponseWriter, r *http.Request) {
 		AppName: app.Name, Scopes: strings.Fields(req.Scope),
 		Action: p.basePath + pathConsent, RequestID: req.ID, MembershipID: m.ID,
 	}
+	who, err := p.signedInAs(r, sess, req)
+	if err != nil {
+		p.web.Error(w, r, http.StatusInternalServerError, "error.title", "error.generic", err)
+		return
+	}
+	page.Who = who
 	org, err := p.store.GetOrganization(r.Context(), app.OrgID)
 	if err != nil {
 		p.web.Error(w, r, http.StatusInternalServerError, "error.title", "error.generic", err)

@@ -294,8 +294,13 @@ func (p *Provider) openSession(w http.ResponseWriter, r *http.Request, clientID 
 	return sess, true
 }
 
-func (p *Provider) chooserPage(r *http.Request, app storage.Application, req storage.AuthRequest, eligible []storage.Membership, errKey string) (web.ChooserPage, error) {
+func (p *Provider) chooserPage(r *http.Request, app storage.Application, req storage.AuthRequest, sess storage.Session, eligible []storage.Membership, errKey string) (web.ChooserPage, error) {
 	page := web.ChooserPage{AppName: app.Name, Action: p.basePath + pathSelect, RequestID: req.ID, ErrorKey: errKey}
+	who, err := p.signedInAs(r, sess, req)
+	if err != nil {
+		return page, err
+	}
+	page.Who = who
 	for _, m := range eligible {
 		org, err := p.store.GetOrganization(r.Context(), m.OrgID)
 		if err != nil {
@@ -349,11 +354,11 @@ func (p *Provider) sessionForChooser(w http.ResponseWriter, r *http.Request, id 
 }
 
 func (p *Provider) handleSelectPage(w http.ResponseWriter, r *http.Request) {
-	app, req, _, eligible, ok := p.sessionForChooser(w, r, r.URL.Query().Get("request"))
+	app, req, sess, eligible, ok := p.sessionForChooser(w, r, r.URL.Query().Get("request"))
 	if !ok {
 		return
 	}
-	page, err := p.chooserPage(r, app, req, eligible, "")
+	page, err := p.chooserPage(r, app, req, sess, eligible, "")
 	if err != nil {
 		p.web.Error(w, r, http.StatusInternalServerError, "error.title", "error.generic", err)
 		return
@@ -378,7 +383,7 @@ func (p *Provider) handleSelectSubmit(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	page, err := p.chooserPage(r, app, req, eligible, "chooser.required")
+	page, err := p.chooserPage(r, app, req, sess, eligible, "chooser.required")
 	if err != nil {
 		p.web.Error(w, r, http.StatusInternalServerError, "error.title", "error.generic", err)
 		return

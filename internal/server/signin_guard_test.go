@@ -148,3 +148,42 @@ func TestJanitorDeletesExpiredRequestsAtOnce(t *testing.T) {
 		t.Errorf("pending request: %v", err)
 	}
 }
+
+// TestSwitchAccount: the chooser says who is signed in; « Changer de
+// compte » ends that session and brings the same pending sign-in back to
+// the login page, where someone else signs in and goes on.
+func TestSwitchAccount(t *testing.T) {
+	h := newHarness(t)
+	h.app("intranet", storage.ClientConfidential, rpCallback, func(a *storage.Application) {
+		a.GrantedOrgIDs = []string{h.metropole.ID, h.commune.ID}
+	})
+	h.person("jeanne", h.metropole, h.commune)
+	paul := h.person("paul", h.metropole)
+	b := h.browser()
+	_, body := get(t, b, h.authorizeURL("intranet", rpCallback, nil))
+	resp, body := h.login(b, body, "jeanne", password) // two memberships: the chooser
+	if resp.Request.URL.Path != "/select" || !strings.Contains(body, "connecté ou connectée en tant que Jeanne Dupont") {
+		t.Fatalf("chooser: %s\n%s", resp.Request.URL, body)
+	}
+	id := requestID(t, body)
+	resp, body = postForm(t, b, h.issuer+"/login/switch", url.Values{"request": {id}}, h.issuer)
+	if resp.Request.URL.Path != "/login" || requestID(t, body) != id {
+		t.Fatalf("after switching: %s", resp.Request.URL)
+	}
+	resp, _ = h.login(b, body, "paul", password)
+	q := callback(t, resp, rpCallback)
+	code := q.Get("code")
+	if code == "" {
+		t.Fatalf("callback: %v", q)
+	}
+	form := url.Values{"grant_type": {"authorization_code"}, "code": {code}, "redirect_uri": {rpCallback}}
+	tok := h.okCall("/token", "intranet", form)
+	if ui := h.userinfo(tok.access); ui["email"] != paul.Email {
+		t.Errorf("signed in as %v, want paul", ui["email"])
+	}
+	// Jeanne's session ended with the switch.
+	resp, _ = get(t, h.browser(), h.issuer+"/select?request="+id)
+	if resp.StatusCode != http.StatusBadRequest {
+		t.Errorf("the request from another browser: %d", resp.StatusCode)
+	}
+}

@@ -51,6 +51,15 @@ type ChooserPage struct {
 	RequestID string
 	Options   []ChooserOption
 	ErrorKey  string
+	Who       *SignedIn // who is signed in, with a way to switch account
+}
+
+// SignedIn says who is signed in on the chooser and consent pages, with a
+// button that posts RequestID to Action to sign in as someone else.
+type SignedIn struct {
+	Name      string
+	Action    string // form action URL (POST)
+	RequestID string
 }
 
 // MessagePage is an error or refusal page.
@@ -138,6 +147,7 @@ type ConsentPage struct {
 	Action       string // form action URL (POST)
 	RequestID    string
 	MembershipID string // hidden field "membership": the membership chosen
+	Who          *SignedIn
 }
 
 // AccountConsentsPage lists the consents a person gave, each with a
