@@ -49,7 +49,7 @@ func TestProConnectProfile(t *testing.T) {
 	}
 	resp, body := get(t, b, h.authorizeURL("proconnect", rpCallback, params))
 	wantLoginPage(t, resp)
-	for _, want := range []string{"Se connecter au service « Bases Adresses Locales »", `value="` + email + `"`, "Connexion demandée par ProConnect"} {
+	for _, want := range []string{"Se connecter au service « Bases Adresses Locales »", `value="` + email + `"`, "Connexion demandée par ProConnect"} {
 		if !strings.Contains(body, want) {
 			t.Errorf("login page lacks %q", want)
 		}
