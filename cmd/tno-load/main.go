@@ -5,6 +5,10 @@
 //
 //	tno-load -issuer http://127.0.0.1:8080 -client load -secret … \
 //	    -redirect http://127.0.0.1:9/cb -user jdupont -password … -n 1000 -c 4
+//
+// With -sso, each concurrent browser signs in once (not counted), then
+// every flow is single sign-on: an authorization request answered at once
+// with a code by the session, and the code exchange.
 package main
 
 import (
@@ -31,6 +35,7 @@ type config struct {
 	issuer, client, secret, redirect, user, password string
 	n, c                                             int
 	timeout                                          time.Duration
+	sso                                              bool
 }
 
 func main() {
@@ -44,6 +49,7 @@ func main() {
 	flag.IntVar(&cfg.n, "n", 1000, "number of sign-ins")
 	flag.IntVar(&cfg.c, "c", 4, "concurrent browsers")
 	flag.DurationVar(&cfg.timeout, "timeout", 5*time.Minute, "give up after this long")
+	flag.BoolVar(&cfg.sso, "sso", false, "measure single sign-on flows of signed-in browsers (authorize, code, token)")
 	flag.Parse()
 	if cfg.client == "" || cfg.user == "" || cfg.n <= 0 || cfg.c <= 0 {
 		flag.Usage()
@@ -69,9 +75,26 @@ func run(cfg config) error {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			var b *http.Client
+			if cfg.sso {
+				b = newBrowser(cfg, transport)
+				if err := signIn(ctx, cfg, b); err != nil {
+					mu.Lock()
+					errs = append(errs, fmt.Errorf("first sign-in: %w", err))
+					mu.Unlock()
+					for range jobs {
+					}
+					return
+				}
+			}
 			for range jobs {
 				t0 := time.Now()
-				err := signIn(ctx, cfg, transport)
+				var err error
+				if cfg.sso {
+					err = ssoFlow(ctx, cfg, b)
+				} else {
+					err = signIn(ctx, cfg, newBrowser(cfg, transport))
+				}
 				mu.Lock()
 				if err != nil {
 					errs = append(errs, err)
@@ -95,7 +118,11 @@ func run(cfg config) error {
 		}
 		return lat[min(len(lat)-1, int(float64(len(lat))*p))]
 	}
-	fmt.Printf("sign-ins: %d ok, %d failed in %s (%.1f/s, concurrency %d)\n", len(lat), len(errs), elapsed.Round(time.Millisecond), float64(len(lat))/elapsed.Seconds(), cfg.c)
+	what := "sign-ins"
+	if cfg.sso {
+		what = "single sign-on flows"
+	}
+	fmt.Printf("%s: %d ok, %d failed in %s (%.1f/s, concurrency %d)\n", what, len(lat), len(errs), elapsed.Round(time.Millisecond), float64(len(lat))/elapsed.Seconds(), cfg.c)
 	fmt.Printf("latency: p50 %s  p90 %s  p99 %s  max %s\n", pct(0.5).Round(time.Millisecond), pct(0.9).Round(time.Millisecond), pct(0.99).Round(time.Millisecond), pct(1).Round(time.Millisecond))
 	if len(errs) > 0 {
 		return fmt.Errorf("%d sign-ins failed, first: %w", len(errs), errs[0])
@@ -103,15 +130,31 @@ func run(cfg config) error {
 	return nil
 }
 
-// signIn runs one complete sign-in with a fresh browser (new session).
-func signIn(ctx context.Context, cfg config, rt http.RoundTripper) error {
+// newBrowser returns a cookie-keeping client that stops at the relying
+// party's callback.
+func newBrowser(cfg config, rt http.RoundTripper) *http.Client {
 	jar, _ := cookiejar.New(nil)
-	c := &http.Client{Transport: rt, Jar: jar, CheckRedirect: func(req *http.Request, _ []*http.Request) error {
+	return &http.Client{Transport: rt, Jar: jar, CheckRedirect: func(req *http.Request, _ []*http.Request) error {
 		if !strings.HasPrefix(req.URL.String(), cfg.issuer) {
 			return http.ErrUseLastResponse
 		}
 		return nil
 	}}
+}
+
+// ssoFlow runs one single sign-on flow in a signed-in browser: the
+// authorization request is answered with a code at once.
+func ssoFlow(ctx context.Context, cfg config, c *http.Client) error {
+	q := url.Values{"client_id": {cfg.client}, "redirect_uri": {cfg.redirect}, "response_type": {"code"}, "scope": {"openid profile"}, "state": {"s"}, "nonce": {"n"}}
+	_, resp, err := do(ctx, c, http.MethodGet, cfg.issuer+"/authorize?"+q.Encode(), nil)
+	if err != nil {
+		return err
+	}
+	return exchange(ctx, cfg, c, resp)
+}
+
+// signIn runs one complete sign-in in browser c (a new session).
+func signIn(ctx context.Context, cfg config, c *http.Client) error {
 	q := url.Values{"client_id": {cfg.client}, "redirect_uri": {cfg.redirect}, "response_type": {"code"}, "scope": {"openid profile"}, "state": {"s"}, "nonce": {"n"}}
 	body, _, err := do(ctx, c, http.MethodGet, cfg.issuer+"/authorize?"+q.Encode(), nil)
 	if err != nil {
@@ -126,9 +169,14 @@ func signIn(ctx context.Context, cfg config, rt http.RoundTripper) error {
 	if err != nil {
 		return err
 	}
+	return exchange(ctx, cfg, c, resp)
+}
+
+// exchange redeems the code of a redirect to the relying party.
+func exchange(ctx context.Context, cfg config, c *http.Client, resp *http.Response) error {
 	loc, err := url.Parse(resp.Header.Get("Location"))
 	if err != nil || loc.Query().Get("code") == "" {
-		return fmt.Errorf("login: status %d, no code", resp.StatusCode)
+		return fmt.Errorf("authorization: status %d, no code", resp.StatusCode)
 	}
 	tf := url.Values{"grant_type": {"authorization_code"}, "code": {loc.Query().Get("code")}, "redirect_uri": {cfg.redirect}}
 	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, cfg.issuer+"/token", strings.NewReader(tf.Encode()))

@@ -85,7 +85,7 @@ func TestConsentFlow(t *testing.T) {
 	want := web.ConsentPage{
 		AppName: app.Name, OrgName: "Ville d'Exemple", Scopes: []string{"openid", "profile"},
 		Action: pathConsent, RequestID: out.query.Get("request"), MembershipID: out.query.Get("membership"),
-		Who: &web.SignedIn{Name: "Marie Dupont", Action: pathSwitch, RequestID: out.query.Get("request")},
+		Who: &web.SignedIn{Name: "Marie Dupont", SwitchURL: pathLogin + "?request=" + out.query.Get("request")},
 	}
 	if diff := cmp.Diff(any(want), e.web.page); diff != "" {
 		t.Fatalf("consent page (-want +got):\n%s", diff)

@@ -169,7 +169,6 @@ func (p *Provider) RegisterBrowser(mux *http.ServeMux) {
 	mux.HandleFunc("GET "+p.basePath+pathLogin, p.handleLoginPage)
 	mux.HandleFunc("POST "+p.basePath+pathLogin, p.handleLoginSubmit)
 	mux.HandleFunc("POST "+p.basePath+pathPassword, p.handlePasswordChange)
-	mux.HandleFunc("POST "+p.basePath+pathSwitch, p.handleSwitchAccount)
 	mux.HandleFunc("GET "+p.basePath+pathSelect, p.handleSelectPage)
 	mux.HandleFunc("POST "+p.basePath+pathSelect, p.handleSelectSubmit)
 	mux.HandleFunc("GET "+p.basePath+pathConsent, p.handleConsentPage)

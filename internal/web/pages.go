@@ -55,11 +55,11 @@ type ChooserPage struct {
 }
 
 // SignedIn says who is signed in on the chooser and consent pages, with a
-// button that posts RequestID to Action to sign in as someone else.
+// link to the login page of the same request, to sign in as someone else
+// (the new sign-in replaces the session; the link itself changes nothing).
 type SignedIn struct {
 	Name      string
-	Action    string // form action URL (POST)
-	RequestID string
+	SwitchURL string
 }
 
 // MessagePage is an error or refusal page.

@@ -57,7 +57,7 @@ var goldenPages = []struct {
 	{"login_error", http.StatusUnauthorized, LoginPage{AppName: "Portail RH", Action: "/login", RequestID: "req-123", Identifier: "marie.dupont", ErrorKey: "login.invalid"}},
 	{"chooser", http.StatusOK, ChooserPage{AppName: "Portail RH", Action: "/choose", RequestID: "req-123", Options: testOptions}},
 	{"chooser_who", http.StatusOK, ChooserPage{AppName: "Portail RH", Action: "/choose", RequestID: "req-123", Options: testOptions,
-		Who: &SignedIn{Name: "Marie Dupont", Action: "/login/switch", RequestID: "req-123"}}},
+		Who: &SignedIn{Name: "Marie Dupont", SwitchURL: "/login?request=req-123"}}},
 	{"chooser_error", http.StatusBadRequest, &ChooserPage{AppName: "Portail RH", Action: "/choose", RequestID: "req-123", Options: testOptions, ErrorKey: "chooser.required"}},
 	{"message", http.StatusBadRequest, MessagePage{TitleKey: "error.title", MessageKey: "error.expired", ErrorID: "7KQ2M-X9D4T", Detail: "request expired"}},
 	{"refused", http.StatusForbidden, MessagePage{TitleKey: "refused.title", MessageKey: "refused.message"}},
