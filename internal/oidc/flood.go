@@ -4,6 +4,7 @@ import (
 	"context"
 	"net"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/territoires-ouverts/tno/internal/storage"
@@ -30,13 +31,71 @@ const (
 )
 
 // floodLimits are the thresholds slowFlood applies (tests lower them).
+// The count of an address's pending requests is read from the database at
+// most once per refresh (every instance sees every instance's requests),
+// and counted up in memory in between: a signed-in person's single
+// sign-on costs no extra query.
 type floodLimits struct {
 	slowAfter, refuseAfter int
 	step, maxDelay         time.Duration
+	refresh                time.Duration
 }
 
 func defaultFloodLimits() floodLimits {
-	return floodLimits{floodSlowAfter, floodRefuseAfter, floodStep, floodMaxDelay}
+	return floodLimits{floodSlowAfter, floodRefuseAfter, floodStep, floodMaxDelay, time.Second}
+}
+
+// floodCounts caches the pending requests of each address.
+type floodCounts struct {
+	mu sync.Mutex
+	m  map[string]floodCount
+}
+
+type floodCount struct {
+	n  int
+	at time.Time // when n was read from the database
+}
+
+// maxFloodAddresses bounds the cache: past it, stale entries are dropped.
+const maxFloodAddresses = 10000
+
+// pending returns the pending requests of source, not counting the one
+// about to be stored: from the cache while it is fresh and below the
+// slowing threshold, else from the database.
+func (p *Provider) pending(ctx context.Context, source string, now time.Time) (int, error) {
+	fc := &p.floodCounts
+	fc.mu.Lock()
+	c, ok := fc.m[source]
+	// The estimate only grows between reads (finished requests are not
+	// subtracted): once it reaches the slowing threshold, the database
+	// decides.
+	if ok && c.n < p.flood.slowAfter && now.Sub(c.at) < p.flood.refresh && !now.Before(c.at) {
+		c.n++
+		fc.m[source] = c
+		fc.mu.Unlock()
+		return c.n - 1, nil
+	}
+	fc.mu.Unlock()
+	n, err := p.store.CountPendingAuthRequests(ctx, source, now)
+	if err != nil {
+		return 0, err
+	}
+	fc.mu.Lock()
+	defer fc.mu.Unlock()
+	if fc.m == nil {
+		fc.m = map[string]floodCount{}
+	}
+	if len(fc.m) >= maxFloodAddresses {
+		for k, v := range fc.m {
+			if now.Sub(v.at) >= p.flood.refresh {
+				delete(fc.m, k)
+			}
+		}
+	}
+	if len(fc.m) < maxFloodAddresses {
+		fc.m[source] = floodCount{n: n + 1, at: now}
+	}
+	return n, nil
 }
 
 // storedSize is the number of caller-chosen bytes req stores.
@@ -60,7 +119,7 @@ func clientAddress(r *http.Request) string {
 // error to send back, nil to go on.
 func (p *Provider) slowFlood(r *http.Request, source string, now time.Time) *oauthError {
 	ctx := r.Context()
-	n, err := p.store.CountPendingAuthRequests(ctx, source, now)
+	n, err := p.pending(ctx, source, now)
 	if err != nil {
 		// Counting is a defence, not a condition of service.
 		p.log.WarnContext(ctx, "authorize: count pending requests", "err", err)

@@ -14,7 +14,7 @@ import (
 // is stored, while another address is served as usual.
 func TestFloodSlowedThenRefused(t *testing.T) {
 	e := newLogoutEnv(t)
-	e.p.flood = floodLimits{slowAfter: 2, refuseAfter: 4, step: 20 * time.Millisecond, maxDelay: 30 * time.Millisecond}
+	e.p.flood = floodLimits{slowAfter: 2, refuseAfter: 4, step: 20 * time.Millisecond, maxDelay: 30 * time.Millisecond, refresh: time.Second}
 	ctx := t.Context()
 	for i := range 4 {
 		start := time.Now()

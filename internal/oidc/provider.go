@@ -99,8 +99,9 @@ type Provider struct {
 	pairwise                              pairwiseKey // subject.go
 	userinfoAlgWarned                     onceSet     // userinfo.go
 
-	clientKeys *clientKeySource // applications' public keys, clientjwt.go
-	flood      floodLimits      // pending requests per address, flood.go
+	clientKeys  *clientKeySource // applications' public keys, clientjwt.go
+	flood       floodLimits      // pending requests per address, flood.go
+	floodCounts floodCounts
 }
 
 // Endpoint paths, relative to the issuer.
