@@ -115,17 +115,6 @@ func sessionTests() []test {
 				t.Errorf("ListPersonSessions(unknown) = %v, want none", got)
 			}
 		}},
-		{"count pending per source: unexpired only, that source only", func(t *testing.T, f fixture) {
-			for i, r := range []struct {
-				source string
-				exp    time.Duration
-			}{{"192.0.2.7", -time.Second}, {"192.0.2.7", 0}, {"192.0.2.7", time.Minute}, {"2001:db8::1", time.Minute}} {
-				must(t, f.s.CreateAuthRequest(f.ctx, &storage.AuthRequest{ID: string(rune('a' + i)), Source: r.source, ExpiresAt: t0.Add(r.exp)}))
-			}
-			diff(t, 2, get(f.s.CountPendingAuthRequests(f.ctx, "192.0.2.7", t0))(t))
-			diff(t, 1, get(f.s.CountPendingAuthRequests(f.ctx, "2001:db8::1", t0))(t))
-			diff(t, 0, get(f.s.CountPendingAuthRequests(f.ctx, "198.51.100.1", t0))(t))
-		}},
 		{"delete expired: strictly before", func(t *testing.T, f fixture) {
 			for i, exp := range []time.Duration{-time.Hour, -time.Microsecond, 0, time.Hour} {
 				s := newSession(string(rune('a'+i)), "p", t0.Add(-2*time.Hour), nil)
