@@ -417,7 +417,7 @@ func TestServeEndToEnd(t *testing.T) {
 	if resp, body := submitLogin(t, adminBrowser, issuer, reqID, adminID, adminPW); resp.StatusCode != http.StatusOK || !strings.Contains(body, `name="new_password"`) {
 		t.Errorf("administrator sign-in: status %d, want the password change page\n%s", resp.StatusCode, body)
 	}
-	const adminChosen = "la phrase choisie par l'administratrice"
+	const adminChosen = "la phrase choisie par la directrice"
 	changeForm := url.Values{"request": {reqID}, "identifier": {adminID}, "password": {adminPW},
 		"new_password": {adminChosen}, "confirm_password": {adminChosen}}
 	changeReq, _ := http.NewRequest(http.MethodPost, issuer+"/password", strings.NewReader(changeForm.Encode()))

@@ -77,7 +77,7 @@ func rules() []rule {
 		{
 			why:      "identity sources build on storage and the directory interfaces",
 			pkgs:     []string{"internal/directory/..."},
-			internal: []string{"internal/storage", "internal/directory"},
+			internal: []string{"internal/storage", "internal/directory", "internal/directory/local/policy"},
 		},
 		{
 			why:      "sessions build on storage only",

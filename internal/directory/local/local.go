@@ -168,7 +168,11 @@ func (l *Local) SetTemporaryPassword(ctx context.Context, personID, password str
 }
 
 func (l *Local) setPassword(ctx context.Context, personID, password string, temporary bool) error {
-	if err := ValidatePassword(password); err != nil {
+	person, err := l.people.GetPerson(ctx, personID)
+	if err != nil {
+		return fmt.Errorf("local: person %s: %w", personID, err)
+	}
+	if err := ValidatePassword(password, person.Username, person.Email); err != nil {
 		return err
 	}
 	phc, err := l.hasher.Hash(ctx, password)

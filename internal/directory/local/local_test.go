@@ -257,6 +257,8 @@ func TestSetPassword(t *testing.T) {
 		{name: "accepted", password: "a long enough passphrase"},
 		{name: "too short", password: "short", wantCode: CodeTooShort},
 		{name: "too long", password: strings.Repeat("x", MaxPasswordBytes+1), wantCode: CodeTooLong},
+		{name: "common", password: "azertyuiop123", wantCode: CodeCommon},
+		{name: "the username inside", password: "carol-carol-carol", wantCode: CodePersonal},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
