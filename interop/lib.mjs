@@ -144,15 +144,25 @@ export function isTNOPath(url, issuer, pathname) {
   return u.origin === new URL(issuer).origin && u.pathname === pathname;
 }
 
-// signIn fills TNO's sign-in form on page (which must show it) and submits
-// it, waiting for the resulting navigation to finish.
-export async function signIn(page, identifier, password) {
-  await page.locator('input[name="identifier"]').fill(identifier);
-  await page.locator('input[name="password"]').fill(password);
+// submit clicks the form's submit button and waits for the resulting
+// navigation to finish.
+async function submit(page) {
   await Promise.all([
     page.waitForNavigation({ waitUntil: 'load' }),
     page.locator('form button[type="submit"]').click(),
   ]);
+}
+
+// signIn goes through TNO's sign-in on page (which must show it): the
+// identifier page, then the password page (identifier first; after a
+// wrong password the page already asks for the password again).
+export async function signIn(page, identifier, password) {
+  if (await page.locator('input[name="password"]').count() === 0) {
+    await page.locator('input[name="identifier"]').fill(identifier);
+    await submit(page);
+  }
+  await page.locator('input[name="password"]').fill(password);
+  await submit(page);
 }
 
 // parseLines parses "KEY=value" lines.

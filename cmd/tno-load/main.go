@@ -70,23 +70,24 @@ func run(cfg config) error {
 	var lat []time.Duration
 	var errs []error
 	var wg sync.WaitGroup
+	// With -sso, the browsers sign in one after the other first: the same
+	// person signing in from many browsers at the same instant is what
+	// TNO's brute-force limiter slows (5 free attempts per account).
+	browsers := make([]*http.Client, cfg.c)
+	if cfg.sso {
+		for i := range browsers {
+			browsers[i] = newBrowser(cfg, transport)
+			if err := signIn(ctx, cfg, browsers[i]); err != nil {
+				return fmt.Errorf("first sign-in: %w", err)
+			}
+		}
+	}
 	start := time.Now()
 	for w := 0; w < cfg.c; w++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			var b *http.Client
-			if cfg.sso {
-				b = newBrowser(cfg, transport)
-				if err := signIn(ctx, cfg, b); err != nil {
-					mu.Lock()
-					errs = append(errs, fmt.Errorf("first sign-in: %w", err))
-					mu.Unlock()
-					for range jobs {
-					}
-					return
-				}
-			}
+			b := browsers[w]
 			for range jobs {
 				t0 := time.Now()
 				var err error

@@ -26,6 +26,7 @@ type settingsView struct {
 	JWKS                              json.RawMessage `json:"jwks"`
 	JWKSURI                           string          `json:"jwks_uri"`
 	RequirePAR                        bool            `json:"require_par"`
+	RequireACR                        string          `json:"require_acr"`
 	SubjectType                       string          `json:"subject_type"`
 	UserinfoSignedResponseAlg         string          `json:"userinfo_signed_response_alg"`
 	FrontchannelLogoutURI             string          `json:"frontchannel_logout_uri"`
@@ -42,6 +43,7 @@ func newSettingsView(s storage.ClientSettings) settingsView {
 		TokenEndpointAuthMethod:           s.TokenEndpointAuthMethod,
 		JWKSURI:                           s.JWKSURI,
 		RequirePAR:                        s.RequirePAR,
+		RequireACR:                        s.RequireACR,
 		SubjectType:                       s.SubjectType,
 		UserinfoSignedResponseAlg:         s.UserinfoSignedResponseAlg,
 		FrontchannelLogoutURI:             s.FrontchannelLogoutURI,
@@ -65,6 +67,7 @@ type settingsFlags struct {
 	grantTypes, ccScopes                                 listFlag
 	refreshTokens, requirePAR, fcSession, bcSession      bool
 	authMethod, jwksFile, jwksURI, subjectType, userinfo string
+	requireACR                                           string
 	fcURI, bcURI                                         string
 }
 
@@ -77,6 +80,8 @@ func (f *settingsFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.jwksFile, "jwks-file", "", "JSON JWK Set of the application's public keys, stored inline (for private_key_jwt)")
 	fs.StringVar(&f.jwksURI, "jwks-uri", "", "URL of the application's JWK Set (for private_key_jwt)")
 	fs.BoolVar(&f.requirePAR, "require-par", false, "accept only pushed authorization requests (RFC 9126)")
+	fs.StringVar(&f.requireACR, "require-acr", "", "lowest sign-in level: "+strings.Join(apps.RequirableACRs(), " or ")+
+		" (eidas2: a second factor, enrolled at sign-in by who has none; default: none)")
 	fs.StringVar(&f.subjectType, "subject-type", "", "sub given to the application: public (the same for every application, default) or pairwise")
 	fs.StringVar(&f.userinfo, "userinfo-signed-alg", "", "answer userinfo as a JWT signed with "+strings.Join(apps.SigningAlgs(), " or ")+" (default: plain JSON)")
 	fs.StringVar(&f.fcURI, "frontchannel-logout-uri", "", "front-channel logout URL (same scheme, host and port as a redirect URI)")
@@ -128,6 +133,9 @@ func (f *settingsFlags) apply(s *storage.ClientSettings, set map[string]bool) er
 	if set["subject-type"] {
 		s.SubjectType = f.subjectType
 	}
+	if set["require-acr"] {
+		s.RequireACR = f.requireACR
+	}
 	if set["userinfo-signed-alg"] {
 		s.UserinfoSignedResponseAlg = f.userinfo
 	}
@@ -164,7 +172,7 @@ func warnAlg(env *cliEnv, cfg config.Config, s storage.ClientSettings) {
 
 // settingsSynopsis is the usage line of the settings flags.
 const settingsSynopsis = "[--grant-type refresh_token|client_credentials...] [--refresh-tokens] [--client-credentials-scope S...] " +
-	"[--token-auth-method M] [--jwks-file FILE | --jwks-uri URL] [--require-par] [--subject-type public|pairwise] " +
+	"[--token-auth-method M] [--jwks-file FILE | --jwks-uri URL] [--require-par] [--require-acr eidas1|eidas2] [--subject-type public|pairwise] " +
 	"[--userinfo-signed-alg RS256|ES256] [--frontchannel-logout-uri URL [--frontchannel-logout-session-required]] " +
 	"[--backchannel-logout-uri URL [--backchannel-logout-session-required]]"
 
@@ -198,6 +206,7 @@ func settingsFields(typ string, v settingsView) []string {
 		"jwks", describeJWKS(v.JWKS),
 		"jwks_uri", v.JWKSURI,
 		"require PAR", yesNo(v.RequirePAR),
+		"required level", orNone(v.RequireACR),
 		"subject type", subject,
 		"userinfo", userinfo,
 		"front-channel logout", withSession(v.FrontchannelLogoutURI, v.FrontchannelLogoutSessionRequired, "iss and sid sent"),

@@ -152,6 +152,7 @@ type applyApp struct {
 	JWKS                              yaml.Node `yaml:"jwks"` // a mapping, or a string of JSON
 	JWKSURI                           string    `yaml:"jwks_uri"`
 	RequirePAR                        bool      `yaml:"require_par"`
+	RequireACR                        string    `yaml:"require_acr"`
 	SubjectType                       string    `yaml:"subject_type"`
 	UserinfoSignedResponseAlg         string    `yaml:"userinfo_signed_response_alg"`
 	FrontchannelLogoutURI             string    `yaml:"frontchannel_logout_uri"`

@@ -311,6 +311,7 @@ func (pl *planner) app(where string, in applyApp, seen map[string]bool) (planApp
 			TokenEndpointAuthMethod:           in.TokenEndpointAuthMethod,
 			JWKSURI:                           in.JWKSURI,
 			RequirePAR:                        in.RequirePAR,
+			RequireACR:                        in.RequireACR,
 			SubjectType:                       in.SubjectType,
 			UserinfoSignedResponseAlg:         in.UserinfoSignedResponseAlg,
 			FrontchannelLogoutURI:             in.FrontchannelLogoutURI,

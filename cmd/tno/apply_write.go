@@ -268,6 +268,7 @@ func settingsDiff(d *diff, cur, want storage.ClientSettings) {
 	d.check("jwks", !sameJWKS(cur.JWKS, want.JWKS))
 	d.check("jwks_uri", cur.JWKSURI != want.JWKSURI)
 	d.check("require_par", cur.RequirePAR != want.RequirePAR)
+	d.check("require_acr", cur.RequireACR != want.RequireACR)
 	d.check("subject_type", cur.SubjectType != want.SubjectType)
 	d.check("userinfo_signed_response_alg", cur.UserinfoSignedResponseAlg != want.UserinfoSignedResponseAlg)
 	d.check("frontchannel_logout_uri", cur.FrontchannelLogoutURI != want.FrontchannelLogoutURI)

@@ -26,12 +26,13 @@ type orgView struct {
 	Name      string    `json:"name"`
 	SIREN     string    `json:"siren"`
 	SIRET     string    `json:"siret,omitempty"`
+	MFAPolicy string    `json:"mfa_policy,omitempty"`
 	CreatedAt time.Time `json:"created_at"`
 	UpdatedAt time.Time `json:"updated_at"`
 }
 
 func newOrgView(o storage.Organization) orgView {
-	return orgView{ID: o.ID, Slug: o.Slug, Name: o.Name, SIREN: o.SIREN, SIRET: o.SIRET, CreatedAt: o.CreatedAt, UpdatedAt: o.UpdatedAt}
+	return orgView{ID: o.ID, Slug: o.Slug, Name: o.Name, SIREN: o.SIREN, SIRET: o.SIRET, MFAPolicy: o.MFAPolicy, CreatedAt: o.CreatedAt, UpdatedAt: o.UpdatedAt}
 }
 
 func newTerritory(st storage.Store) (*territory.Service, error) {
@@ -41,11 +42,12 @@ func newTerritory(st storage.Store) (*territory.Service, error) {
 func orgCreate(ctx context.Context, env *cliEnv, args []string) error {
 	var cf commonFlags
 	var o storage.Organization
-	fs := newFlagSet(env, "org create", "--slug SLUG --name NAME --siren SIREN [--siret SIRET]", &cf)
+	fs := newFlagSet(env, "org create", "--slug SLUG --name NAME --siren SIREN [--siret SIRET] [--mfa-policy elus|all]", &cf)
 	fs.StringVar(&o.Slug, "slug", "", "identifier: lowercase letters, digits and hyphens (required)")
 	fs.StringVar(&o.Name, "name", "", "name, e.g. \"Ville d'Exemple\" (required)")
 	fs.StringVar(&o.SIREN, "siren", "", "SIREN, 9 digits (required)")
 	fs.StringVar(&o.SIRET, "siret", "", "SIRET of the main establishment, 14 digits starting with the SIREN")
+	fs.StringVar(&o.MFAPolicy, "mfa-policy", "", mfaPolicyUsage)
 	if stop, err := parse(fs, args); stop {
 		return err
 	}
@@ -127,6 +129,7 @@ func orgShow(ctx context.Context, env *cliEnv, args []string) error {
 			"name", o.Name,
 			"siren", o.SIREN,
 			"siret", o.SIRET,
+			"second factor", mfaPolicyText(o.MFAPolicy),
 			"memberships", fmt.Sprint(len(members)),
 			"applications", fmt.Sprint(len(apps)),
 			"created", fmtTimestamp(o.CreatedAt),
@@ -137,12 +140,13 @@ func orgShow(ctx context.Context, env *cliEnv, args []string) error {
 
 func orgUpdate(ctx context.Context, env *cliEnv, args []string) error {
 	var cf commonFlags
-	var slug, name, siren, siret string
-	fs := newFlagSet(env, "org update", "--slug SLUG [--name NAME] [--siren SIREN] [--siret SIRET]", &cf)
+	var slug, name, siren, siret, mfa string
+	fs := newFlagSet(env, "org update", "--slug SLUG [--name NAME] [--siren SIREN] [--siret SIRET] [--mfa-policy elus|all|\"\"]", &cf)
 	fs.StringVar(&slug, "slug", "", "organization to change (required)")
 	fs.StringVar(&name, "name", "", "new name")
 	fs.StringVar(&siren, "siren", "", "new SIREN")
 	fs.StringVar(&siret, "siret", "", "new SIRET (--siret \"\" removes it)")
+	fs.StringVar(&mfa, "mfa-policy", "", mfaPolicyUsage+" (--mfa-policy \"\" removes it)")
 	if stop, err := parse(fs, args); stop {
 		return err
 	}
@@ -165,6 +169,9 @@ func orgUpdate(ctx context.Context, env *cliEnv, args []string) error {
 		if set["siret"] {
 			o.SIRET = siret
 		}
+		if set["mfa-policy"] {
+			o.MFAPolicy = mfa
+		}
 		if o == before {
 			fmt.Fprintf(env.stdout, "unchanged organization %s\n", o.Slug)
 			return nil
@@ -179,4 +186,16 @@ func orgUpdate(ctx context.Context, env *cliEnv, args []string) error {
 		fmt.Fprintf(env.stdout, "updated organization %s\n", o.Slug)
 		return nil
 	})
+}
+
+const mfaPolicyUsage = "require a second factor at sign-in of the organization's élus (elus) or of all its members (all)"
+
+func mfaPolicyText(p string) string {
+	switch p {
+	case storage.MFAElus:
+		return "required of élus"
+	case storage.MFAAll:
+		return "required of all members"
+	}
+	return "not required"
 }

@@ -216,3 +216,11 @@ func (ix *orgIndex) ids(flag string, slugs []string) ([]string, error) {
 	}
 	return out, errors.Join(errs...)
 }
+
+// orNone is v, or "none" when empty.
+func orNone(v string) string {
+	if v == "" {
+		return "none"
+	}
+	return v
+}

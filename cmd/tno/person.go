@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"time"
 
+	"github.com/territoires-ouverts/tno/internal/audit"
 	"github.com/territoires-ouverts/tno/internal/config"
 	"github.com/territoires-ouverts/tno/internal/logout"
 	"github.com/territoires-ouverts/tno/internal/storage"
@@ -19,6 +21,7 @@ func runPerson(ctx context.Context, env *cliEnv, args []string) error {
 		{"set-password", "set a person's local password", personSetPassword},
 		{"disable", "forbid a person to sign in and end their sessions", personDisable},
 		{"enable", "allow a disabled person to sign in again", personEnable},
+		{"reset-factors", "remove a person's authenticator app, recovery codes and passkeys (a lost phone)", personResetFactors},
 	}, args)
 }
 
@@ -328,6 +331,50 @@ func personSetDisabled(ctx context.Context, env *cliEnv, args []string, disable 
 		if revoked > 0 {
 			fmt.Fprintf(env.stdout, "revoked %d session(s)\n", revoked)
 		}
+		return nil
+	})
+}
+
+// personResetFactors removes a person's second factors, for a person who
+// lost their phone or key: they sign in with their password again and
+// enrol new ones (or are led through enrolment if a policy requires one).
+// The removal is recorded in the audit log.
+func personResetFactors(ctx context.Context, env *cliEnv, args []string) error {
+	var cf commonFlags
+	var username string
+	fs := newFlagSet(env, "person reset-factors", "--username U", &cf)
+	fs.StringVar(&username, "username", "", "person (required)")
+	if stop, err := parse(fs, args); stop {
+		return err
+	}
+	if err := required(fs, "username"); err != nil {
+		return err
+	}
+	return withStore(ctx, env, &cf, func(st storage.Store, cfg config.Config) error {
+		p, err := personByUsername(ctx, st, username)
+		if err != nil {
+			return err
+		}
+		log, err := audit.New(audit.Options{Store: st})
+		if err != nil {
+			return err
+		}
+		var n int
+		err = st.WithTx(ctx, func(tx storage.Store) error {
+			var err error
+			if n, err = tx.DeleteFactors(ctx, p.ID); err != nil {
+				return err
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		if err := log.Record(ctx, audit.Event{Type: audit.FactorsReset, PersonID: p.ID,
+			Details: map[string]string{"actor": "cli", "removed": strconv.Itoa(n)}}); err != nil {
+			return err
+		}
+		fmt.Fprintf(env.stdout, "removed %d factors of %s (authenticator app, recovery codes, passkeys)\n", n, p.Username)
 		return nil
 	})
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"github.com/pquerna/otp/totp"
 	"io"
 	"net"
 	"net/http"
@@ -423,8 +424,26 @@ func TestServeEndToEnd(t *testing.T) {
 	changeReq, _ := http.NewRequest(http.MethodPost, issuer+"/password", strings.NewReader(changeForm.Encode()))
 	changeReq.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	changeReq.Header.Set("Origin", issuer)
-	if resp, body := fetch(t, adminBrowser, changeReq); resp.StatusCode != http.StatusForbidden {
-		t.Errorf("administrator's password change: status %d, want 403 (authenticated, no membership)\n%s", resp.StatusCode, body)
+	resp, body = fetch(t, adminBrowser, changeReq)
+	// An administrator must have a second factor: enrolment follows, at
+	// once, in the same sign-in.
+	key := regexp.MustCompile(`<code class="key">([A-Z2-7 ]+)</code>`).FindStringSubmatch(body)
+	if resp.StatusCode != http.StatusOK || key == nil || !strings.Contains(body, `action="/login/enrol"`) {
+		t.Fatalf("administrator's password change: status %d, want the enrolment of a second factor\n%s", resp.StatusCode, body)
+	}
+	code, err := totp.GenerateCode(strings.ReplaceAll(key[1], " ", ""), time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	enrolReq, _ := http.NewRequest(http.MethodPost, issuer+"/login/enrol", strings.NewReader(url.Values{"request": {reqID}, "code": {code}}.Encode()))
+	enrolReq.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	enrolReq.Header.Set("Origin", issuer)
+	if resp, body = fetch(t, adminBrowser, enrolReq); resp.StatusCode != http.StatusOK || !strings.Contains(body, "Vos codes de secours") {
+		t.Fatalf("administrator's enrolment: status %d\n%s", resp.StatusCode, body)
+	}
+	contReq, _ := http.NewRequest(http.MethodGet, issuer+"/login?request="+reqID, nil)
+	if resp, body = fetch(t, adminBrowser, contReq); resp.StatusCode != http.StatusForbidden {
+		t.Errorf("administrator after enrolment: status %d, want 403 (authenticated, no membership)\n%s", resp.StatusCode, body)
 	}
 
 	secrets := map[string]string{"the administrator's password": adminPW, "the administrator's chosen password": adminChosen, "the person's password": personPW, "the client secret": clientSecret}
@@ -474,12 +493,13 @@ func TestServeEndToEnd(t *testing.T) {
 	if kids2 := checkDiscovery(t, httpc, issuer); !slices.Equal(kids, kids2) {
 		t.Errorf("JWKS kids changed across restart: %q then %q", kids, kids2)
 	}
-	// The password the administrator chose still signs in, straight on.
+	// The password the administrator chose still signs in, then the
+	// second factor they enrolled.
 	b3 := browser(issuer)
 	defer b3.CloseIdleConnections()
 	reqID = startLogin(t, b3, rp.AuthCodeURL("state-3", oidc.Nonce("n3"), oauth2.S256ChallengeOption(oauth2.GenerateVerifier())))
-	if resp, body := submitLogin(t, b3, issuer, reqID, adminID, adminChosen); resp.StatusCode != http.StatusForbidden {
-		t.Errorf("administrator sign-in after restart: status %d, want 403\n%s", resp.StatusCode, body)
+	if resp, body := submitLogin(t, b3, issuer, reqID, adminID, adminChosen); resp.StatusCode != http.StatusOK || !strings.Contains(body, `action="/login/factor"`) {
+		t.Errorf("administrator sign-in after restart: status %d, want the second-factor page\n%s", resp.StatusCode, body)
 	}
 	httpc.CloseIdleConnections()
 	if code := srv2.stop(); code != 0 {

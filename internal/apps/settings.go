@@ -53,6 +53,13 @@ func GrantTypes() []string { return slices.Clone(grantTypes) }
 // AuthMethods returns the token endpoint authentication methods.
 func AuthMethods() []string { return slices.Clone(authMethods) }
 
+// requirableACRs are the levels an application may require (those a
+// sign-in reaches).
+var requirableACRs = []string{"eidas1", "eidas2"}
+
+// RequirableACRs returns the levels an application may require.
+func RequirableACRs() []string { return slices.Clone(requirableACRs) }
+
 // SubjectTypes returns the subject identifier types.
 func SubjectTypes() []string { return slices.Clone(subjectTypes) }
 
@@ -145,6 +152,9 @@ func validateSettings(a storage.Application, add func(field, format string, args
 		if _, err := SectorIdentifier(a); err != nil {
 			add("subject_type", "%v", err)
 		}
+	}
+	if l := s.RequireACR; l != "" && !slices.Contains(requirableACRs, l) {
+		add("require_acr", "%s", oneOf(l, requirableACRs))
 	}
 	if alg := s.UserinfoSignedResponseAlg; alg != "" && !slices.Contains(signingAlgs, alg) {
 		add("userinfo_signed_response_alg", "%s", oneOf(alg, signingAlgs))

@@ -33,6 +33,28 @@ const (
 	SignInOtherBrowser = "sign_in_other_browser"
 	// PasswordChanged: a person chose a new password.
 	PasswordChanged = "password_changed"
+	// StepUp: a session proved a second factor and reached a higher level.
+	StepUp = "step_up"
+	// SecondFactorFailed: a wrong one-time or recovery code.
+	SecondFactorFailed = "second_factor_failed"
+	// FactorEnrolled, FactorRemoved, RecoveryCodesRenewed: a person (or,
+	// for FactorsReset, an administrator) changed their factors.
+	FactorEnrolled       = "factor_enrolled"
+	FactorRemoved        = "factor_removed"
+	RecoveryCodesRenewed = "recovery_codes_renewed"
+	FactorsReset         = "factors_reset"
+	// SignInThrottled: a password or code attempt refused by the
+	// brute-force limiter, before it was checked.
+	SignInThrottled = "sign_in_throttled"
+	// RecoveryCodeUsed: a single-use recovery code replaced the
+	// authenticator app at sign-in.
+	RecoveryCodeUsed = "recovery_code_used"
+	// PasswordResetRequested: « Mot de passe oublié » was asked for an
+	// identifier; Details say what came of it (a link sent, or why not).
+	PasswordResetRequested = "password_reset_requested"
+	// PasswordReset: a person chose a new password through a reset link;
+	// their sessions were ended.
+	PasswordReset = "password_reset"
 )
 
 // Event is what a caller records; the log adds time, sequence and hashes.

@@ -29,6 +29,9 @@ type Config struct {
 	Password Password `yaml:"password"`
 	// Territory presents the sign-in pages (name, logo, help, footer).
 	Territory Territory `yaml:"territory"`
+	// Mail is the server TNO sends e-mail through; none if mail.host is
+	// empty.
+	Mail Mail `yaml:"mail"`
 }
 
 // Database selects the storage engine.
@@ -132,7 +135,8 @@ func Default() Config {
 // (skipped if path is empty), then the TNO_* variables of environ (in
 // os.Environ form; a variable set to the empty string is ignored), then
 // validation. It reports every problem at once. The returned Config has
-// Database.DSN resolved: dsn_file read, SQLite default path filled in.
+// Database.DSN resolved: dsn_file read, SQLite default path filled in;
+// and Mail.Password read from mail.password_file.
 // On error the returned Config is the zero value.
 func Load(path string, environ []string) (Config, error) {
 	return LoadWithOverrides(path, environ, Overrides{})
@@ -156,6 +160,7 @@ func LoadWithOverrides(path string, environ []string, o Overrides) (Config, erro
 	errs = append(errs, applyEnv(&c, environ)...)
 	o.apply(&c)
 	errs = append(errs, c.resolve()...)
+	errs = append(errs, c.Mail.resolve()...)
 	c.normalize()
 	if err := c.Validate(); err != nil {
 		errs = append(errs, err)

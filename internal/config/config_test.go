@@ -158,6 +158,12 @@ territory:
 				"TNO_PASSWORD_MAX_CONCURRENT=3",
 				"TNO_TERRITORY_NAME=Métropole Exemple",
 				"TNO_TERRITORY_ACCESSIBILITY_STATUS=full",
+				"TNO_MAIL_HOST=smtp.example.fr",
+				"TNO_MAIL_PORT=465",
+				"TNO_MAIL_SECURITY=tls",
+				"TNO_MAIL_USERNAME=tno",
+				"TNO_MAIL_FROM=Métropole Exemple <no-reply@example.fr>",
+				"TNO_MAIL_HELO_NAME=sso.example.fr",
 			},
 			want: Config{
 				Issuer:   "https://sso.example.fr/tno",
@@ -176,6 +182,8 @@ territory:
 				Signing:   Signing{Algorithm: "ES256"},
 				Password:  Password{MemoryKiB: 131072, Iterations: 4, Parallelism: 8, MaxConcurrent: 3},
 				Territory: Territory{Name: "Métropole Exemple", AccessibilityStatus: AccessibilityFull},
+				Mail: Mail{Host: "smtp.example.fr", Port: 465, Security: MailTLS, Username: "tno",
+					From: "Métropole Exemple <no-reply@example.fr>", HeloName: "sso.example.fr"},
 			},
 		},
 		{
@@ -436,8 +444,8 @@ func TestCheckIssuer(t *testing.T) {
 // an unsupported type fails here rather than at run time.
 func TestLeavesSettable(t *testing.T) {
 	ls := leaves()
-	if len(ls) != 28 {
-		t.Errorf("Config has %d settable values, want 28 (update this test and the docs when adding one)", len(ls))
+	if len(ls) != 35 {
+		t.Errorf("Config has %d settable values, want 35 (update this test and the docs when adding one)", len(ls))
 	}
 	samples := map[reflect.Kind]string{
 		reflect.String: "x", reflect.Int: "1", reflect.Int64: "1s",

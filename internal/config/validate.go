@@ -109,6 +109,7 @@ func (c *Config) Validate() error {
 		add("password.max_concurrent", "must be 0 (the number of CPUs) or more, got %d", p.MaxConcurrent)
 	}
 	c.Territory.validate(add)
+	c.Mail.validate(add)
 	return errors.Join(errs...)
 }
 

@@ -85,6 +85,47 @@ func rules() []rule {
 			internal: []string{"internal/storage"},
 		},
 		{
+			why:      "brute-force throttling builds on storage only",
+			pkgs:     []string{"internal/throttle"},
+			internal: []string{"internal/storage"},
+		},
+		{
+			why:      "factors are pure logic: no storage, no HTTP, no other module package",
+			pkgs:     []string{"internal/factor/totp", "internal/factor/passkey"},
+			internal: none,
+		},
+		{
+			why:      "the passkey test authenticator is standalone",
+			pkgs:     []string{"internal/factor/passkey/passkeytest"},
+			internal: none,
+			external: []string{"github.com/fxamacker/cbor/v2", "github.com/x448/float16"},
+		},
+		{
+			why:      "mail sends e-mail with the standard library only",
+			pkgs:     []string{"internal/mail"},
+			internal: none,
+			external: none,
+		},
+		{
+			why:  "the sign-in engine sits below the protocols and builds on the domain, sessions, identity sources and factors",
+			pkgs: []string{"internal/authflow"},
+			internal: []string{"internal/storage", "internal/session", "internal/directory", "internal/directory/local", "internal/directory/local/policy",
+				"internal/factor/...", "internal/throttle", "internal/logout", "internal/audit", "internal/web", "internal/mail"},
+		},
+		{
+			why:    "only the passkey factor talks to the WebAuthn library",
+			pkgs:   []string{"..."},
+			except: []string{"internal/factor/passkey"},
+			direct: true,
+			deny:   []string{"github.com/go-webauthn/..."},
+		},
+		{
+			why:    "the passkey test authenticator is for tests",
+			pkgs:   []string{"..."},
+			direct: true,
+			deny:   []string{"internal/factor/passkey/passkeytest"},
+		},
+		{
 			why:      "single logout builds on storage and records to the audit log (it signs through an interface)",
 			pkgs:     []string{"internal/logout"},
 			internal: []string{"internal/storage", "internal/audit"},

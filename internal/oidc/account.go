@@ -21,7 +21,6 @@ import (
 const (
 	pathAccount         = "/account"
 	pathAccountConsents = "/account/consents"
-	pathAccountLogin    = "/account/login"
 	pathAccountRevoke   = "/account/consents/revoke"
 	// fieldRevoked, in the query of the consents page, names the
 	// application whose consent was just withdrawn.
@@ -30,11 +29,6 @@ const (
 
 func (p *Provider) handleAccount(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, p.basePath+pathAccountConsents, http.StatusSeeOther)
-}
-
-// accountLoginPage is the sign-in form of the person's pages.
-func (p *Provider) accountLoginPage() web.LoginPage {
-	return web.LoginPage{Action: p.basePath + pathAccountLogin}
 }
 
 // accountSession returns the browser's session and its person. Without
@@ -57,23 +51,10 @@ func (p *Provider) accountSession(w http.ResponseWriter, r *http.Request) (stora
 		}
 	}
 	if !ok {
-		p.web.Render(w, r, http.StatusOK, p.accountLoginPage())
+		p.flow.StartLocal(w, r, p.basePath+pathAccountConsents)
 		return sess, person, false
 	}
 	return sess, person, true
-}
-
-// handleAccountLogin signs the person in from the account pages and
-// sends them to their consents.
-func (p *Provider) handleAccountLogin(w http.ResponseWriter, r *http.Request) {
-	r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
-	if err := r.ParseForm(); err != nil {
-		p.web.Render(w, r, http.StatusBadRequest, messagePage(http.StatusBadRequest, "error.title", "error.bad_request", ""))
-		return
-	}
-	if _, ok := p.signIn(w, r, "", p.accountLoginPage()); ok {
-		http.Redirect(w, r, p.basePath+pathAccountConsents, http.StatusSeeOther)
-	}
 }
 
 // handleAccountConsents lists the person's consents, by application

@@ -376,5 +376,5 @@ func (p *Provider) authorize(w http.ResponseWriter, r *http.Request, form url.Va
 		p.redirectError(w, r, pa.req, errServerError("try again later"))
 		return
 	}
-	p.resume(w, r, pa.app, pa.req)
+	p.flow.Start(w, r, signInRequest(pa.req))
 }

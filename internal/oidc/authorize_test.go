@@ -217,7 +217,7 @@ func TestParseAuthorize(t *testing.T) {
 		{"claims not JSON", authorizeQuery("claims", `{"id_token":`), "", "invalid_request", nil},
 		{"claims not an object", authorizeQuery("claims", `["acr"]`), "", "invalid_request", nil},
 		{"claims with a non-boolean essential", authorizeQuery("claims", `{"id_token":{"acr":{"essential":"yes"}}}`), "", "invalid_request", nil},
-		{"essential acr no sign-in reaches", authorizeQuery("claims", `{"id_token":{"acr":{"essential":true,"values":["eidas2","eidas3"]}}}`), "", "unmet_authentication_requirements", nil},
+		{"essential acr no sign-in reaches", authorizeQuery("claims", `{"id_token":{"acr":{"essential":true,"values":["eidas3"]}}}`), "", "unmet_authentication_requirements", nil},
 		{"essential acr at userinfo no sign-in reaches", authorizeQuery("claims", `{"userinfo":{"acr":{"essential":true,"value":"eidas3"}}}`), "", "unmet_authentication_requirements", nil},
 		{"voluntary acr no sign-in reaches", authorizeQuery("acr_values", "eidas3", "claims", `{"id_token":{"acr":{"values":["eidas2"]}}}`), "", "", nil},
 		{"prompt=select_account", authorizeQuery("prompt", "select_account"), "", "", nil},

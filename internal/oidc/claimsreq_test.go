@@ -111,12 +111,13 @@ func TestACRRequirement(t *testing.T) {
 		{"voluntary acr claim unsatisfiable", "", `{"id_token":{"acr":{"values":["eidas2"]}}}`, "eidas1", true, "eidas1", true},
 		{"essential acr met", "", `{"id_token":{"acr":{"essential":true,"values":["eidas2","eidas1"]}}}`, "eidas1", true, "eidas1", true},
 		{"essential acr at userinfo met", "", `{"userinfo":{"acr":{"essential":true,"value":"eidas1"}}}`, "eidas1", true, "eidas1", true},
-		{"essential acr unmet", "", `{"id_token":{"acr":{"essential":true,"values":["eidas2"]}}}`, "eidas1", false, "", false},
+		{"essential acr unmet", "", `{"id_token":{"acr":{"essential":true,"values":["eidas2"]}}}`, "eidas1", true, "", false},
+		{"essential acr no sign-in reaches", "", `{"id_token":{"acr":{"essential":true,"values":["eidas3"]}}}`, "eidas2", false, "", false},
 		{"essential acr unknown", "", `{"id_token":{"acr":{"essential":true,"values":["urn:x"]}}}`, "eidas1", false, "", false},
-		{"essential acr wins over acr_values", "eidas1", `{"id_token":{"acr":{"essential":true,"values":["eidas2"]}}}`, "eidas1", false, "", false},
+		{"essential acr wins over acr_values", "eidas1", `{"id_token":{"acr":{"essential":true,"values":["eidas2"]}}}`, "eidas1", true, "", false},
 		{"essential without values: any level", "", `{"id_token":{"acr":{"essential":true}}}`, "eidas1", true, "eidas1", true},
 		{"a higher session meets a lower requirement", "", `{"id_token":{"acr":{"essential":true,"values":["eidas1"]}}}`, "eidas2", true, "eidas1", true},
-		{"essential met by a level no session reaches yet", "", `{"id_token":{"acr":{"essential":true,"values":["eidas2"]}}}`, "eidas2", false, "eidas2", true},
+		{"essential met by a level no session reaches yet", "", `{"id_token":{"acr":{"essential":true,"values":["eidas3"]}}}`, "eidas3", false, "eidas3", true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

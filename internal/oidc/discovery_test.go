@@ -108,7 +108,7 @@ func TestDiscoveryDocument(t *testing.T) {
 				"response_types_supported":              {"code"},
 				"response_modes_supported":              {"query", "form_post"},
 				"prompt_values_supported":               {"none", "login", "consent", "select_account"},
-				"acr_values_supported":                  {"eidas1"},
+				"acr_values_supported":                  {"eidas1", "eidas2"},
 				"grant_types_supported":                 {"authorization_code", "refresh_token", "client_credentials"},
 				"token_endpoint_auth_methods_supported": {"client_secret_basic", "client_secret_post", "private_key_jwt", "none"},
 				"scopes_supported":                      apps.Scopes(),

@@ -74,7 +74,7 @@ func newLogoutEnv(t testing.TB) *logoutEnv {
 	e := &logoutEnv{t: t, p: p, store: store, web: rend, keys: km, ender: &fakeEnder{}}
 	p.logout = e.ender
 	mux := http.NewServeMux()
-	p.RegisterBrowser(mux)
+	registerAll(p, mux)
 	e.handler = web.SecurityHeaders(mux)
 	return e
 }

@@ -30,7 +30,7 @@ func newPAREnv(t *testing.T) *parEnv {
 	p, store, web := newTestProvider(t, testIssuer)
 	e := &parEnv{t: t, p: p, store: store, web: web, mux: http.NewServeMux(), now: testNow}
 	p.now = func() time.Time { return e.now }
-	p.RegisterBrowser(e.mux)
+	registerAll(p, e.mux)
 	p.RegisterProtocol(e.mux)
 	org := appByClientID(t, store, confidentialApp.ClientID).OrgID
 	for _, a := range []storage.Application{
@@ -107,7 +107,7 @@ func (e *parEnv) pendingRequest(rec *httptest.ResponseRecorder) storage.AuthRequ
 	if err != nil || u.Path != pathLogin {
 		e.t.Fatalf("redirected to %s, want %s", rec.Header().Get("Location"), pathLogin)
 	}
-	req, err := e.store.GetAuthRequest(e.t.Context(), u.Query().Get("request"))
+	req, err := authRequestOf(e.t, e.store, u.Query().Get("request"))
 	if err != nil {
 		e.t.Fatal(err)
 	}

@@ -74,7 +74,7 @@ func (e *logoutEnv) authorize(q url.Values, c *http.Cookie) authorizeOutcome {
 		out.path = loc.Scheme + "://" + loc.Host + loc.Path
 	}
 	if id := out.query.Get("request"); id != "" && !strings.Contains(out.path, "://") {
-		req, err := e.store.GetAuthRequest(e.t.Context(), id)
+		req, err := authRequestOf(e.t, e.store, id)
 		if err != nil {
 			e.t.Fatal(err)
 		}

@@ -1,9 +1,10 @@
 // Package oidc owns TNO's OpenID Connect provider: discovery, JWKS, the
-// authorization endpoint and its login, organization-chooser and consent
-// pages, the token endpoint and userinfo, and (until the portal exists)
-// the person's page of consents. OAuth error codes live here only.
+// authorization endpoint (which hands each request to the sign-in
+// engine, internal/authflow, and turns its result into a code), the token
+// endpoint and userinfo, and (until the portal exists) the person's page
+// of consents. OAuth error codes live here only.
 //
-// It imports storage, apps, territory, session, directory, logout and web;
+// It imports storage, apps, territory, session, authflow, logout and web;
 // never server, portal, admin or another protocol package.
 package oidc
 
@@ -18,7 +19,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/territoires-ouverts/tno/internal/directory"
+	"github.com/territoires-ouverts/tno/internal/authflow"
 	"github.com/territoires-ouverts/tno/internal/session"
 	"github.com/territoires-ouverts/tno/internal/storage"
 )
@@ -54,14 +55,16 @@ type Store interface {
 
 // Options configures a Provider.
 type Options struct {
-	Issuer    string // absolute URL, no trailing slash
-	Store     Store
-	Signer    Signer
-	Sessions  *session.Manager
-	Passwords directory.PasswordAuthenticator
-	Renderer  Renderer
-	Logout    SessionEnder // single logout; nil ends sessions without notifying applications
-	Logger    *slog.Logger
+	Issuer   string // absolute URL, no trailing slash
+	Store    Store
+	Signer   Signer
+	Sessions *session.Manager
+	// Flow is the sign-in engine the authorization endpoint hands its
+	// requests to; New registers the provider as its "oidc" front end.
+	Flow     *authflow.Engine
+	Renderer Renderer
+	Logout   SessionEnder // single logout; nil ends sessions without notifying applications
+	Logger   *slog.Logger
 	// Audit records security events (nil: none).
 	Audit audit.Recorder
 	Now   func() time.Time
@@ -87,7 +90,7 @@ type Provider struct {
 	store    Store
 	signer   Signer
 	sessions *session.Manager
-	pw       directory.PasswordAuthenticator
+	flow     *authflow.Engine
 	web      Renderer
 	logout   SessionEnder
 	log      *slog.Logger
@@ -109,8 +112,6 @@ const (
 	pathDiscovery = "/.well-known/openid-configuration"
 	pathJWKS      = "/jwks"
 	pathAuthorize = "/authorize"
-	pathLogin     = "/login"
-	pathSelect    = "/select"
 	pathToken     = "/token"
 	pathUserinfo  = "/userinfo"
 	pathLogout    = "/logout"         // end_session_endpoint
@@ -120,7 +121,7 @@ const (
 // New returns a Provider.
 func New(opts Options) (*Provider, error) {
 	switch {
-	case opts.Store == nil, opts.Signer == nil, opts.Sessions == nil, opts.Passwords == nil, opts.Renderer == nil:
+	case opts.Store == nil, opts.Signer == nil, opts.Sessions == nil, opts.Flow == nil, opts.Renderer == nil:
 		return nil, errors.New("oidc: missing dependency")
 	}
 	u, err := url.Parse(opts.Issuer)
@@ -146,7 +147,7 @@ func New(opts Options) (*Provider, error) {
 	def(&opts.RefreshFamilyLifetime, 30*24*time.Hour)
 	p := &Provider{
 		issuer: strings.TrimSuffix(opts.Issuer, "/"), basePath: strings.TrimSuffix(u.Path, "/"),
-		store: opts.Store, signer: opts.Signer, sessions: opts.Sessions, pw: opts.Passwords,
+		store: opts.Store, signer: opts.Signer, sessions: opts.Sessions, flow: opts.Flow,
 		web: opts.Renderer, log: opts.Logger, now: opts.Now, audit: opts.Audit,
 		codeTTL: opts.CodeLifetime, accessTTL: opts.AccessTokenLifetime,
 		idTTL: opts.IDTokenLifetime, requestTTL: opts.RequestLifetime,
@@ -159,6 +160,7 @@ func New(opts Options) (*Provider, error) {
 	if err != nil {
 		return nil, err
 	}
+	p.flow.Register(protocol, frontend{p})
 	return p, nil
 }
 
@@ -167,19 +169,11 @@ func New(opts Options) (*Provider, error) {
 func (p *Provider) RegisterBrowser(mux *http.ServeMux) {
 	mux.HandleFunc("GET "+p.basePath+pathAuthorize, p.handleAuthorize)
 	mux.HandleFunc("POST "+p.basePath+pathAuthorize, p.handleAuthorize)
-	mux.HandleFunc("GET "+p.basePath+pathLogin, p.handleLoginPage)
-	mux.HandleFunc("POST "+p.basePath+pathLogin, p.handleLoginSubmit)
-	mux.HandleFunc("POST "+p.basePath+pathPassword, p.handlePasswordChange)
-	mux.HandleFunc("GET "+p.basePath+pathSelect, p.handleSelectPage)
-	mux.HandleFunc("POST "+p.basePath+pathSelect, p.handleSelectSubmit)
-	mux.HandleFunc("GET "+p.basePath+pathConsent, p.handleConsentPage)
-	mux.HandleFunc("POST "+p.basePath+pathConsent, p.handleConsentSubmit)
 	mux.HandleFunc("GET "+p.basePath+pathLogout, p.handleEndSession)
 	mux.HandleFunc("POST "+p.basePath+pathLogout, p.handleEndSession)
 	mux.HandleFunc("POST "+p.basePath+pathLogoutOK, p.handleEndSessionConfirm)
 	mux.HandleFunc("GET "+p.basePath+pathAccount, p.handleAccount)
 	mux.HandleFunc("GET "+p.basePath+pathAccountConsents, p.handleAccountConsents)
-	mux.HandleFunc("POST "+p.basePath+pathAccountLogin, p.handleAccountLogin)
 	mux.HandleFunc("POST "+p.basePath+pathAccountRevoke, p.handleAccountRevoke)
 }
 

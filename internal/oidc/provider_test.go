@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/territoires-ouverts/tno/internal/apps"
+	"github.com/territoires-ouverts/tno/internal/authflow"
 	"github.com/territoires-ouverts/tno/internal/directory"
 	"github.com/territoires-ouverts/tno/internal/session"
 	"github.com/territoires-ouverts/tno/internal/storage"
@@ -74,6 +76,25 @@ var (
 	testApps = []storage.Application{confidentialApp, publicApp, nativeApp, disabledApp}
 )
 
+// newTestFlow returns a sign-in engine for a test provider.
+func newTestFlow(t testing.TB, issuer string, store authflow.Store, sessions *session.Manager, web *fakeRenderer, now func() time.Time) *authflow.Engine {
+	t.Helper()
+	f, err := authflow.New(authflow.Options{
+		Issuer: issuer, Store: store, Sessions: sessions, Passwords: fakePasswords{}, Renderer: web, Now: now,
+		Eligible: apps.Eligible,
+	})
+	if err != nil {
+		t.Fatalf("authflow.New: %v", err)
+	}
+	return f
+}
+
+// registerAll mounts the provider's browser pages and the engine's.
+func registerAll(p *Provider, mux *http.ServeMux) {
+	p.flow.RegisterBrowser(mux)
+	p.RegisterBrowser(mux)
+}
+
 // newTestProvider returns a Provider on a real store holding testApps.
 func newTestProvider(t testing.TB, issuer string) (*Provider, storage.Store, *fakeRenderer) {
 	t.Helper()
@@ -95,9 +116,12 @@ func newTestProvider(t testing.TB, issuer string) (*Provider, storage.Store, *fa
 		t.Fatalf("session.New: %v", err)
 	}
 	web := &fakeRenderer{}
-	p, err := New(Options{
+	// The engine reads the provider's clock, which tests move.
+	var p *Provider
+	flowNow := func() time.Time { return p.now() }
+	p, err = New(Options{
 		Issuer: issuer, Store: store, Signer: fakeSigner{}, Sessions: sessions,
-		Passwords: fakePasswords{}, Renderer: web, Now: now,
+		Flow: newTestFlow(t, issuer, store, sessions, web, flowNow), Renderer: web, Now: now,
 	})
 	if err != nil {
 		t.Fatalf("New: %v", err)
@@ -113,7 +137,7 @@ func TestNewRefuses(t *testing.T) {
 	}
 	full := Options{
 		Issuer: testIssuer, Store: store, Signer: fakeSigner{}, Sessions: sessions,
-		Passwords: fakePasswords{}, Renderer: &fakeRenderer{},
+		Flow: newTestFlow(t, testIssuer, store, sessions, &fakeRenderer{}, time.Now), Renderer: &fakeRenderer{},
 	}
 	tests := []struct {
 		name string
@@ -122,7 +146,7 @@ func TestNewRefuses(t *testing.T) {
 		{"no store", func(o *Options) { o.Store = nil }},
 		{"no signer", func(o *Options) { o.Signer = nil }},
 		{"no sessions", func(o *Options) { o.Sessions = nil }},
-		{"no password authenticator", func(o *Options) { o.Passwords = nil }},
+		{"no sign-in engine", func(o *Options) { o.Flow = nil }},
 		{"no renderer", func(o *Options) { o.Renderer = nil }},
 		{"relative issuer", func(o *Options) { o.Issuer = "/tno" }},
 		{"empty issuer", func(o *Options) { o.Issuer = "" }},
@@ -140,4 +164,22 @@ func TestNewRefuses(t *testing.T) {
 	if _, err := New(full); err != nil {
 		t.Errorf("New with every dependency: %v", err)
 	}
+}
+
+// Paths of the sign-in engine's pages, which the provider's tests reach.
+const (
+	pathLogin   = authflow.PathLogin
+	pathSelect  = authflow.PathSelect
+	pathConsent = authflow.PathConsent
+)
+
+// authRequestOf returns the authorization request a sign-in (named in the
+// engine's page URLs) was started for.
+func authRequestOf(t testing.TB, store storage.Store, signInID string) (storage.AuthRequest, error) {
+	t.Helper()
+	si, err := store.GetSignIn(t.Context(), signInID)
+	if err != nil {
+		return storage.AuthRequest{}, err
+	}
+	return store.GetAuthRequest(t.Context(), si.ProtocolRef)
 }

@@ -8,6 +8,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"github.com/territoires-ouverts/tno/internal/authflow"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -33,7 +34,7 @@ func newProviderOn(t testing.TB, store Store, db storage.Sessions) *Provider {
 	}
 	p, err := New(Options{
 		Issuer: testIssuer, Store: store, Signer: fakeSigner{}, Sessions: sessions,
-		Passwords: fakePasswords{}, Renderer: &fakeRenderer{}, Now: now,
+		Flow: newTestFlow(t, testIssuer, db.(authflow.Store), sessions, &fakeRenderer{}, now), Renderer: &fakeRenderer{}, Now: now,
 	})
 	if err != nil {
 		t.Fatal(err)

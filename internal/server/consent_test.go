@@ -230,19 +230,17 @@ func TestAccountConsents(t *testing.T) {
 	}
 	h.signInAt(b, "intranet", rpCallback2, "jdupont", "openid")
 
-	// Another browser: the page asks to sign in first.
+	// Another browser: the page leads to a sign-in to TNO itself (the
+	// identifier, then the password), which comes back to it.
 	b2 := h.browser()
 	resp, body = get(t, b2, h.issuer+"/account")
-	if resp.StatusCode != http.StatusOK || resp.Request.URL.Path != "/account/consents" ||
-		!strings.Contains(body, `<form method="post" action="/account/login">`) || strings.Contains(body, `name="request"`) {
+	if resp.StatusCode != http.StatusOK || resp.Request.URL.Path != "/login" || !strings.Contains(body, `name="identifier"`) {
 		t.Fatalf("without a session: %d %s\n%s", resp.StatusCode, resp.Request.URL, body)
 	}
-	login := url.Values{"identifier": {"jdupont"}, "password": {"wrong"}}
-	if resp, body = postForm(t, b2, h.issuer+"/account/login", login, h.issuer); resp.StatusCode != http.StatusUnauthorized || !strings.Contains(body, "Identifiant ou mot de passe incorrect") {
+	if resp, body = h.login(b2, body, "jdupont", "wrong"); resp.StatusCode != http.StatusUnauthorized || !strings.Contains(body, "Identifiant ou mot de passe incorrect") {
 		t.Errorf("wrong password: %d", resp.StatusCode)
 	}
-	login.Set("password", password)
-	resp, body = postForm(t, b2, h.issuer+"/account/login", login, h.issuer)
+	resp, body = h.login(b2, body, "jdupont", password)
 	if resp.StatusCode != http.StatusOK || resp.Request.URL.Path != "/account/consents" {
 		t.Fatalf("after signing in: %d %s", resp.StatusCode, resp.Request.URL)
 	}

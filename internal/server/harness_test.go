@@ -5,14 +5,17 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
+	"github.com/territoires-ouverts/tno/internal/mail"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -25,20 +28,39 @@ import (
 	"github.com/territoires-ouverts/tno/internal/territory"
 )
 
-// clock is a settable test clock.
-type clock struct{ t time.Time }
+// harnessParams are the argon2id parameters of the harness: cheap ones
+// for tests, the production defaults for BenchmarkFailedSignIn.
+var harnessParams = local.TestParams()
 
-func (c *clock) now() time.Time          { return c.t }
-func (c *clock) advance(d time.Duration) { c.t = c.t.Add(d) }
+// clock is a settable test clock, safe to read from the server's own
+// goroutines (the back-channel sender, the mail queue) while a test
+// moves it.
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *clock) advance(d time.Duration) {
+	c.mu.Lock()
+	c.t = c.t.Add(d)
+	c.mu.Unlock()
+}
 
 // harness runs the real TNO handler on a loopback port with a territory:
 // a métropole and a commune, people, memberships and applications.
 type harness struct {
-	t      *testing.T
+	t      testing.TB
 	srv    *httptest.Server
 	store  storage.Store
 	issuer string
 	clock  *clock
+	server *server.Server
 	terr   *territory.Service
 	apps   *apps.Service
 	local  *local.Local
@@ -54,17 +76,46 @@ const (
 	password    = "correct horse battery staple"
 )
 
-func newHarness(t *testing.T) *harness {
+func newHarness(t testing.TB) *harness {
+	t.Helper()
+	return newHarnessHost(t, "")
+}
+
+// newHarnessHost is newHarness with an issuer on host (the listener's
+// port): "localhost" for passkeys, which need a host name; "" for the
+// listener's address.
+func newHarnessHost(t testing.TB, host string) *harness {
+	t.Helper()
+	return newHarnessWith(t, harnessOptions{host: host})
+}
+
+// harnessOptions vary the harness: the issuer's host, the mail sender
+// (Options.Mail; nil builds none unless the configuration has one), and
+// the configuration.
+type harnessOptions struct {
+	host string
+	mail mail.Sender
+	edit func(*config.Config)
+}
+
+func newHarnessWith(t testing.TB, o harnessOptions) *harness {
 	t.Helper()
 	store := storagetest.NewStore(t)
 	ts := httptest.NewUnstartedServer(nil)
 	issuer := "http://" + ts.Listener.Addr().String()
+	if o.host != "" {
+		_, port, _ := net.SplitHostPort(ts.Listener.Addr().String())
+		issuer = "http://" + net.JoinHostPort(o.host, port)
+	}
 	cfg := config.Default()
 	cfg.Issuer = issuer
+	if o.edit != nil {
+		o.edit(&cfg)
+	}
 	clk := &clock{t: time.Now().UTC().Truncate(time.Second)}
-	params := local.TestParams()
+	params := harnessParams
 	srv, err := server.New(server.Options{
-		Config: cfg, Store: store, Now: clk.now, PasswordParams: &params,
+		Config: cfg, Store: store, Now: clk.now, PasswordParams: &params, Mail: o.mail,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 	})
 	if err != nil {
@@ -81,7 +132,7 @@ func newHarness(t *testing.T) *harness {
 		t.Fatal(err)
 	}
 	h := &harness{
-		t: t, srv: ts, store: store, issuer: issuer, clock: clk, terr: terr,
+		t: t, srv: ts, store: store, issuer: issuer, clock: clk, server: srv, terr: terr,
 		apps: apps.New(store), local: srv.Local, secrets: map[string]string{},
 	}
 	ctx := context.Background()
@@ -152,7 +203,7 @@ func (h *harness) browser() *http.Client {
 var requestFieldRE = regexp.MustCompile(`name="request" value="([^"]+)"`)
 
 // page GETs a URL and returns the final response and body.
-func get(t *testing.T, c *http.Client, u string) (*http.Response, string) {
+func get(t testing.TB, c *http.Client, u string) (*http.Response, string) {
 	t.Helper()
 	resp, err := c.Get(u)
 	if err != nil {
@@ -163,7 +214,7 @@ func get(t *testing.T, c *http.Client, u string) (*http.Response, string) {
 	return resp, string(b)
 }
 
-func postForm(t *testing.T, c *http.Client, u string, v url.Values, origin string) (*http.Response, string) {
+func postForm(t testing.TB, c *http.Client, u string, v url.Values, origin string) (*http.Response, string) {
 	t.Helper()
 	req, err := http.NewRequest(http.MethodPost, u, strings.NewReader(v.Encode()))
 	if err != nil {
@@ -184,7 +235,7 @@ func postForm(t *testing.T, c *http.Client, u string, v url.Values, origin strin
 }
 
 // requestID extracts the pending request ID from a login or chooser page.
-func requestID(t *testing.T, body string) string {
+func requestID(t testing.TB, body string) string {
 	t.Helper()
 	m := requestFieldRE.FindStringSubmatch(body)
 	if m == nil {
@@ -196,13 +247,22 @@ func requestID(t *testing.T, body string) string {
 // login submits the login form found in body.
 func (h *harness) login(c *http.Client, body, identifier, pw string) (*http.Response, string) {
 	h.t.Helper()
+	id := requestID(h.t, body)
+	if !strings.Contains(body, `name="password"`) {
+		// The identifier page: the password page follows, for anyone.
+		resp, page := postForm(h.t, c, h.issuer+"/login", url.Values{"request": {id}, "identifier": {identifier}}, h.issuer)
+		if resp.StatusCode != http.StatusOK || !strings.Contains(page, `name="password"`) || !strings.Contains(page, `autocomplete="current-password"`) {
+			h.t.Fatalf("after the identifier: %d, want the password page\n%s", resp.StatusCode, page)
+		}
+		id = requestID(h.t, page)
+	}
 	return postForm(h.t, c, h.issuer+"/login", url.Values{
-		"request": {requestID(h.t, body)}, "identifier": {identifier}, "password": {pw},
+		"request": {id}, "identifier": {identifier}, "password": {pw},
 	}, h.issuer)
 }
 
 // callback returns the query of a redirect to a relying party, or fails.
-func callback(t *testing.T, resp *http.Response, want string) url.Values {
+func callback(t testing.TB, resp *http.Response, want string) url.Values {
 	t.Helper()
 	if resp.StatusCode != http.StatusFound {
 		t.Fatalf("status %d, want 302 to %s", resp.StatusCode, want)
@@ -264,7 +324,7 @@ func (h *harness) tokenRequest(form url.Values, basicID, basicSecret string) (*h
 	return resp, string(b)
 }
 
-func jsonField(t *testing.T, body, key string) string {
+func jsonField(t testing.TB, body, key string) string {
 	t.Helper()
 	var m map[string]any
 	if err := json.Unmarshal([]byte(body), &m); err != nil {

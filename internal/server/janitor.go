@@ -35,10 +35,23 @@ func (s *Server) sweep(ctx context.Context) {
 	// A pending authorization request has nothing left to tell once it
 	// expired: it goes at once, so that requests left unfinished on
 	// purpose do not pile up.
-	if n, err := s.store.DeleteExpiredAuthRequests(ctx, s.now().UTC()); err != nil {
-		s.log.WarnContext(ctx, "janitor", "table", "auth_requests", "err", err)
-	} else if n > 0 {
-		s.log.DebugContext(ctx, "janitor", "table", "auth_requests", "deleted", n)
+	// Pending sign-ins likewise, and throttle counters whose window and
+	// wait are over (with the devices no longer remembered).
+	now := s.now().UTC()
+	for name, f := range map[string]func(context.Context, time.Time) (int, error){
+		"auth_requests":   s.store.DeleteExpiredAuthRequests,
+		"sign_ins":        s.store.DeleteExpiredSignIns,
+		"password_resets": s.store.DeleteExpiredPasswordResets,
+		"throttles": func(ctx context.Context, t time.Time) (int, error) {
+			n, err := s.store.DeleteThrottlesBefore(ctx, t)
+			return int(n), err
+		},
+	} {
+		if n, err := f(ctx, now); err != nil {
+			s.log.WarnContext(ctx, "janitor", "table", name, "err", err)
+		} else if n > 0 {
+			s.log.DebugContext(ctx, "janitor", "table", name, "deleted", n)
+		}
 	}
 	for name, f := range map[string]func(context.Context, time.Time) (int, error){
 		"auth_codes":        s.store.DeleteExpiredAuthCodes,

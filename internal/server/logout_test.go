@@ -23,8 +23,6 @@ import (
 	"github.com/territoires-ouverts/tno/internal/logout"
 	"github.com/territoires-ouverts/tno/internal/server"
 	"github.com/territoires-ouverts/tno/internal/storage"
-	"github.com/territoires-ouverts/tno/internal/storage/storagetest"
-	"github.com/territoires-ouverts/tno/internal/territory"
 )
 
 const (
@@ -33,35 +31,16 @@ const (
 	frontchannelO = "http://127.0.0.1:9" // its origin
 )
 
-// syncClock is a settable clock that the back-channel sender's goroutine
-// may read while the test moves it.
-type syncClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *syncClock) now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *syncClock) advance(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
-
 // logoutHarness is the harness with the Server kept, its clock safe for
 // the sender, and a way to restart it on the same store.
 type logoutHarness struct {
 	*harness
 	server *server.Server
-	clk    *syncClock
+	clk    *clock
 }
 
 // startServer builds a Server on store and serves it on ln.
-func startServer(t *testing.T, store storage.Store, clk *syncClock, ln net.Listener) (*server.Server, *httptest.Server) {
+func startServer(t *testing.T, store storage.Store, clk *clock, ln net.Listener) (*server.Server, *httptest.Server) {
 	t.Helper()
 	ts := httptest.NewUnstartedServer(nil)
 	if ln != nil {
@@ -89,22 +68,8 @@ func startServer(t *testing.T, store storage.Store, clk *syncClock, ln net.Liste
 
 func newLogoutHarness(t *testing.T) *logoutHarness {
 	t.Helper()
-	store := storagetest.NewStore(t)
-	clk := &syncClock{t: time.Now().UTC().Truncate(time.Second)}
-	srv, ts := startServer(t, store, clk, nil)
-	terr, err := territory.New(territory.Options{Store: store, Now: clk.now})
-	if err != nil {
-		t.Fatal(err)
-	}
-	h := &harness{
-		t: t, srv: ts, store: store, issuer: ts.URL, clock: &clock{t: clk.now()}, terr: terr,
-		apps: apps.New(store), local: srv.Local, secrets: map[string]string{},
-	}
-	h.metropole = storage.Organization{Slug: "metropole", Name: "Métropole Exemple", SIREN: "200046977", SIRET: "20004697700019"}
-	if err := terr.CreateOrganization(t.Context(), &h.metropole); err != nil {
-		t.Fatal(err)
-	}
-	return &logoutHarness{harness: h, server: srv, clk: clk}
+	h := newHarness(t)
+	return &logoutHarness{harness: h, server: h.server, clk: h.clock}
 }
 
 // deliverDue runs one pass of the back-channel sender.
@@ -131,7 +96,7 @@ type logoutResult struct {
 	err   error
 }
 
-func newBackchannelRP(t *testing.T, issuer, clientID string, clk *syncClock, status int) *backchannelRP {
+func newBackchannelRP(t *testing.T, issuer, clientID string, clk *clock, status int) *backchannelRP {
 	rp := &backchannelRP{status: status, received: make(chan logoutResult, 16)}
 	client := &http.Client{Timeout: 5 * time.Second}
 	ctx := oidc.ClientContext(context.Background(), client)

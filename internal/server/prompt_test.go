@@ -39,7 +39,7 @@ func (h *harness) verifyAuth(provider *oidc.Provider, clientID, raw string) (str
 }
 
 // wantLoginPage checks that the browser landed on the login page.
-func wantLoginPage(t *testing.T, resp *http.Response) {
+func wantLoginPage(t testing.TB, resp *http.Response) {
 	t.Helper()
 	if resp.StatusCode != http.StatusOK || resp.Request.URL.Path != "/login" {
 		t.Fatalf("got %d %s, want the login page", resp.StatusCode, resp.Request.URL)
@@ -47,7 +47,7 @@ func wantLoginPage(t *testing.T, resp *http.Response) {
 }
 
 // regexpValue returns the first submatch of expr in body, or fails.
-func regexpValue(t *testing.T, body, expr string) string {
+func regexpValue(t testing.TB, body, expr string) string {
 	t.Helper()
 	m := regexp.MustCompile(expr).FindStringSubmatch(body)
 	if m == nil {

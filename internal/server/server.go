@@ -9,7 +9,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/territoires-ouverts/tno/internal/apps"
 	"github.com/territoires-ouverts/tno/internal/audit"
+	"github.com/territoires-ouverts/tno/internal/authflow"
+	"github.com/territoires-ouverts/tno/internal/mail"
+	"github.com/territoires-ouverts/tno/internal/throttle"
 	"io"
 	"log/slog"
 	"net/http"
@@ -49,6 +53,9 @@ type Options struct {
 	Now    func() time.Time
 	// PasswordParams overrides the argon2id parameters from Config (tests).
 	PasswordParams *local.Params
+	// Mail overrides the sender built from Config.Mail (tests pass a
+	// *mail.Recorder); nil builds one when mail.host is set.
+	Mail mail.Sender
 }
 
 // Server is a running TNO's services and HTTP handler.
@@ -63,6 +70,7 @@ type Server struct {
 	Hasher   *local.Hasher
 	Logout   *logout.Service // ends sessions, notifies applications (EndPersonSessions)
 	handler  http.Handler
+	flow     *authflow.Engine
 	provider *oidc.Provider
 }
 
@@ -130,9 +138,34 @@ func New(opts Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	s.flow, err = authflow.New(authflow.Options{
+		Issuer: cfg.Issuer, Store: opts.Store, Sessions: sessions, Passwords: s.Local, Renderer: renderer,
+		Logout: s.Logout, Audit: s.Audit, Logger: opts.Logger, Now: opts.Now, TOTPIssuer: t.Name,
+		Eligible: apps.Eligible, Throttle: throttle.New(opts.Store, opts.Now),
+	})
+	if err != nil {
+		return nil, err
+	}
+	sender := opts.Mail
+	if sender == nil && cfg.Mail.Enabled() {
+		sender, err = mail.New(mail.Config{
+			Host: cfg.Mail.Host, Port: cfg.Mail.Port, Security: cfg.Mail.Security,
+			Username: cfg.Mail.Username, Password: string(cfg.Mail.Password),
+			From: cfg.Mail.From, HeloName: cfg.Mail.HeloName,
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	if err := s.flow.EnableReset(authflow.ResetOptions{
+		Issuer: cfg.Issuer, Mail: sender, Store: opts.Store, Sessions: s.Logout,
+		Territory: t.Name, Support: t.Support,
+	}); err != nil {
+		return nil, err
+	}
 	s.provider, err = oidc.New(oidc.Options{
 		Issuer: cfg.Issuer, Store: opts.Store, Signer: s.Keys, Sessions: sessions,
-		Passwords: s.Local, Renderer: renderer, Logger: opts.Logger, Now: opts.Now, Logout: s.Logout, Audit: s.Audit,
+		Flow: s.flow, Renderer: renderer, Logger: opts.Logger, Now: opts.Now, Logout: s.Logout, Audit: s.Audit,
 		CodeLifetime: cfg.Tokens.AuthorizationCode.Std(), AccessTokenLifetime: cfg.Tokens.AccessToken.Std(),
 		RefreshTokenLifetime: cfg.Tokens.RefreshToken.Std(), RefreshFamilyLifetime: cfg.Tokens.RefreshFamily.Std(),
 		IDTokenLifetime: cfg.Tokens.IDToken.Std(),
@@ -149,6 +182,7 @@ func (s *Server) Handler() http.Handler { return s.handler }
 
 func (s *Server) routes(renderer *web.Renderer, base string) http.Handler {
 	browser := http.NewServeMux()
+	s.flow.RegisterBrowser(browser)
 	s.provider.RegisterBrowser(browser)
 	browser.Handle("GET "+base+"/static/", http.StripPrefix(base, web.Static()))
 	browser.Handle("GET "+base+web.LogoPath, renderer.LogoHandler())

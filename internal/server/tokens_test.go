@@ -48,7 +48,7 @@ func (h *harness) call(path, clientID string, form url.Values) (*http.Response, 
 // tokens are the fields of a successful token response.
 type tokens struct{ access, refresh, id, scope string }
 
-func decodeJSON(t *testing.T, body string) map[string]any {
+func decodeJSON(t testing.TB, body string) map[string]any {
 	t.Helper()
 	var m map[string]any
 	if err := json.Unmarshal([]byte(body), &m); err != nil {
@@ -58,7 +58,7 @@ func decodeJSON(t *testing.T, body string) map[string]any {
 }
 
 // okTokens checks a 200 token response and returns its tokens.
-func okTokens(t *testing.T, resp *http.Response, body string) tokens {
+func okTokens(t testing.TB, resp *http.Response, body string) tokens {
 	t.Helper()
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("token endpoint: %d %s", resp.StatusCode, body)

@@ -12,7 +12,10 @@ func TestLevel(t *testing.T) {
 		{"stored level wins", "eidas2", []string{"pwd"}, "eidas2"},
 		{"password session without a stored level", "", []string{"pwd"}, ACREidas1},
 		{"no method", "", nil, ""},
-		{"unknown method", "", []string{"hwk"}, ""},
+		{"unknown method", "", []string{"kba"}, ""},
+		{"a passkey alone", "", []string{"hwk"}, ACREidas1},
+		{"password and code", "", []string{"pwd", "otp", "mfa"}, ACREidas2},
+		{"passkey with user verification", "", []string{"swk", "user", "mfa"}, ACREidas2},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -46,7 +49,7 @@ func TestSatisfies(t *testing.T) {
 			}
 		})
 	}
-	for v, want := range map[string]bool{"eidas1": true, "eidas2": false, "eidas3": false, "": false, "x": false} {
+	for v, want := range map[string]bool{"eidas1": true, "eidas2": true, "eidas3": false, "": false, "x": false} {
 		if got := Reachable(v); got != want {
 			t.Errorf("Reachable(%q) = %v, want %v", v, got, want)
 		}

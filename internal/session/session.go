@@ -41,6 +41,7 @@ type Manager struct {
 	secure      bool
 	cookieName  string
 	browserName string // the browser-binding cookie (Bind)
+	deviceName  string // the device cookie (Device)
 }
 
 // New returns a Manager.
@@ -57,13 +58,14 @@ func New(opts Options) (*Manager, error) {
 	if opts.IdleTimeout <= 0 {
 		opts.IdleTimeout = 2 * time.Hour
 	}
-	name, browser := "tno_session", "tno_browser"
+	name, browser, device := "tno_session", "tno_browser", "tno_device"
 	if opts.Secure {
-		name, browser = "__Host-tno_session", "__Host-tno_browser"
+		name, browser, device = "__Host-tno_session", "__Host-tno_browser", "__Host-tno_device"
 	}
 	return &Manager{
 		store: opts.Store, now: opts.Now, lifetime: opts.Lifetime,
 		idleTimeout: opts.IdleTimeout, secure: opts.Secure, cookieName: name, browserName: browser,
+		deviceName: device,
 	}, nil
 }
 
@@ -81,24 +83,57 @@ func hashSecret(secret string) string {
 // Create starts a session for personID, sets the cookie and returns the
 // stored record.
 func (m *Manager) Create(ctx context.Context, w http.ResponseWriter, personID string, amr []string, acr string) (storage.Session, error) {
-	var b [32]byte
-	if _, err := rand.Read(b[:]); err != nil {
-		return storage.Session{}, fmt.Errorf("session secret: %w", err)
+	secret, err := newSecret()
+	if err != nil {
+		return storage.Session{}, err
 	}
-	secret := base64.RawURLEncoding.EncodeToString(b[:])
 	now := m.now().UTC()
 	s := storage.Session{
-		ID: hashSecret(secret), PersonID: personID, AuthTime: now,
+		ID: hashSecret(secret), CookieHash: hashSecret(secret), PersonID: personID, AuthTime: now,
 		AMR: amr, ACR: acr, CreatedAt: now, LastSeenAt: now, ExpiresAt: now.Add(m.lifetime),
 	}
 	if err := m.store.CreateSession(ctx, &s); err != nil {
 		return storage.Session{}, fmt.Errorf("create session: %w", err)
 	}
+	m.setCookie(w, secret, s.ExpiresAt)
+	return s, nil
+}
+
+// Upgrade records a step-up on s: the methods and level it now reaches,
+// a new authentication time, and a new cookie secret (no fixation: the
+// value the browser held before the step-up no longer opens the
+// session). The session keeps its ID, so the applications it signed into
+// and their tokens stay attached to it. It returns the upgraded record,
+// or an error wrapping storage.ErrNotFound if another request upgraded
+// or replaced the cookie first.
+func (m *Manager) Upgrade(ctx context.Context, w http.ResponseWriter, s storage.Session, amr []string, acr string) (storage.Session, error) {
+	secret, err := newSecret()
+	if err != nil {
+		return storage.Session{}, err
+	}
+	now := m.now().UTC()
+	newHash := hashSecret(secret)
+	if err := m.store.UpgradeSession(ctx, s.ID, s.CookieHash, newHash, amr, acr, now); err != nil {
+		return storage.Session{}, fmt.Errorf("upgrade session: %w", err)
+	}
+	s.CookieHash, s.AMR, s.ACR, s.AuthTime = newHash, amr, acr, now
+	m.setCookie(w, secret, s.ExpiresAt)
+	return s, nil
+}
+
+func newSecret() (string, error) {
+	var b [32]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return "", fmt.Errorf("session secret: %w", err)
+	}
+	return base64.RawURLEncoding.EncodeToString(b[:]), nil
+}
+
+func (m *Manager) setCookie(w http.ResponseWriter, secret string, expires time.Time) {
 	http.SetCookie(w, &http.Cookie{
-		Name: m.cookieName, Value: secret, Path: "/", Expires: s.ExpiresAt,
+		Name: m.cookieName, Value: secret, Path: "/", Expires: expires,
 		HttpOnly: true, Secure: m.secure, SameSite: http.SameSiteLaxMode,
 	})
-	return s, nil
 }
 
 // Current returns the request's valid session, or ok=false if there is
@@ -108,7 +143,7 @@ func (m *Manager) Current(ctx context.Context, r *http.Request) (s storage.Sessi
 	if err != nil || c.Value == "" || len(c.Value) > 128 {
 		return storage.Session{}, false, nil
 	}
-	s, err = m.store.GetSession(ctx, hashSecret(c.Value))
+	s, err = m.store.GetSessionByCookie(ctx, hashSecret(c.Value))
 	if errors.Is(err, storage.ErrNotFound) {
 		return storage.Session{}, false, nil
 	}
@@ -174,6 +209,33 @@ func (m *Manager) Bind(w http.ResponseWriter, r *http.Request) (string, error) {
 	return hashSecret(secret), nil
 }
 
+// deviceLifetime is how long a browser keeps its device cookie.
+const deviceLifetime = 400 * 24 * time.Hour // the longest browsers keep a cookie
+
+// Device returns the hash of the browser's device cookie, setting a new
+// one (kept 400 days) if the request has none. Brute-force throttling
+// remembers the devices a person signed in from, so that an attack on
+// their account from elsewhere never locks them out of their own
+// browser (OWASP's "device cookie"). The cookie is a random 256-bit
+// secret, HttpOnly and SameSite=Lax, and names no one.
+func (m *Manager) Device(w http.ResponseWriter, r *http.Request) (string, error) {
+	for _, c := range r.CookiesNamed(m.deviceName) {
+		if validCookieValue(c.Value) {
+			return hashSecret(c.Value), nil
+		}
+	}
+	secret, err := newSecret()
+	if err != nil {
+		return "", err
+	}
+	http.SetCookie(w, &http.Cookie{
+		Name: m.deviceName, Value: secret, Path: "/", MaxAge: int(deviceLifetime / time.Second),
+		HttpOnly: true, Secure: m.secure, SameSite: http.SameSiteLaxMode,
+	})
+	r.AddCookie(&http.Cookie{Name: m.deviceName, Value: secret})
+	return hashSecret(secret), nil
+}
+
 // Bound reports whether the request carries the browser-binding cookie
 // whose hash is want (constant time). An empty want (a transaction stored
 // before binding existed) is never bound.
@@ -206,7 +268,14 @@ func (m *Manager) End(ctx context.Context, w http.ResponseWriter, r *http.Reques
 	if err != nil || c.Value == "" || len(c.Value) > 128 {
 		return nil
 	}
-	err = m.store.RevokeSession(ctx, hashSecret(c.Value), m.now().UTC())
+	s, err := m.store.GetSessionByCookie(ctx, hashSecret(c.Value))
+	if errors.Is(err, storage.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("read session: %w", err)
+	}
+	err = m.store.RevokeSession(ctx, s.ID, m.now().UTC())
 	if err != nil && !errors.Is(err, storage.ErrNotFound) {
 		return fmt.Errorf("revoke session: %w", err)
 	}

@@ -160,7 +160,7 @@ func TestCreate(t *testing.T) {
 				t.Fatalf("GetSession: %v", err)
 			}
 			want := storage.Session{
-				ID: s.ID, PersonID: "person-1", AuthTime: now, AMR: []string{"pwd"}, ACR: "eidas1",
+				ID: s.ID, CookieHash: s.ID, PersonID: "person-1", AuthTime: now, AMR: []string{"pwd"}, ACR: "eidas1",
 				CreatedAt: now, LastSeenAt: now, ExpiresAt: now.Add(tt.lifetime),
 			}
 			if diff := cmp.Diff(want, stored); diff != "" {
@@ -518,5 +518,72 @@ func TestEndTwice(t *testing.T) {
 	}
 	if stored.RevokedAt == nil || !stored.RevokedAt.Equal(first) {
 		t.Errorf("RevokedAt = %v, want %v", stored.RevokedAt, first)
+	}
+}
+
+func TestDevice(t *testing.T) {
+	for _, secure := range []bool{false, true} {
+		f := newFixture(t, Options{Secure: secure})
+		rec := httptest.NewRecorder()
+		r := request(&http.Cookie{Name: map[bool]string{false: "tno_device", true: "__Host-tno_device"}[secure], Value: "forged"})
+		hash, err := f.m.Device(rec, r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cookies := rec.Result().Cookies()
+		if len(cookies) != 1 {
+			t.Fatalf("Device set %d cookies, want 1", len(cookies))
+		}
+		c := cookies[0]
+		wantName := map[bool]string{false: "tno_device", true: "__Host-tno_device"}[secure]
+		if c.Name != wantName || !c.HttpOnly || c.Secure != secure || c.SameSite != http.SameSiteLaxMode || c.Path != "/" || c.MaxAge < 365*24*3600 {
+			t.Errorf("cookie %+v", c)
+		}
+		if len(hash) != 64 || hash != hashSecret(c.Value) {
+			t.Errorf("hash %q is not the hex SHA-256 of the cookie", hash)
+		}
+		// The same response's later handlers, and the browser's next
+		// requests, see the same device.
+		if h, _ := f.m.Device(httptest.NewRecorder(), r); h != hash {
+			t.Error("the request that got the cookie does not see it")
+		}
+		next := httptest.NewRecorder()
+		if h, _ := f.m.Device(next, request(c)); h != hash || len(next.Result().Cookies()) != 0 {
+			t.Errorf("the next request: hash %q, %d cookies set", h, len(next.Result().Cookies()))
+		}
+		if other, _ := f.m.Device(httptest.NewRecorder(), request()); other == hash {
+			t.Error("two browsers share a device")
+		}
+	}
+}
+
+func TestUpgrade(t *testing.T) {
+	f := newFixture(t, Options{Secure: true})
+	s, c := f.create(t)
+	f.clock.Advance(3 * time.Minute)
+	rec := httptest.NewRecorder()
+	up, err := f.m.Upgrade(f.ctx, rec, s, []string{"pwd", "otp", "mfa"}, ACREidas2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if up.ID != s.ID || up.ACR != ACREidas2 || !up.AuthTime.Equal(f.clock.Now().UTC()) || up.CookieHash == s.CookieHash {
+		t.Errorf("upgraded = %+v", up)
+	}
+	cookies := rec.Result().Cookies()
+	if len(cookies) != 1 || cookies[0].Value == c.Value || cookies[0].Name != c.Name {
+		t.Fatalf("cookies after upgrade: %+v", cookies)
+	}
+	// The old cookie no longer opens the session (no fixation); the new
+	// one opens the same session, at the new level.
+	if _, ok, err := f.m.Current(f.ctx, request(c)); err != nil || ok {
+		t.Errorf("old cookie: ok=%v err=%v", ok, err)
+	}
+	got, ok, err := f.m.Current(f.ctx, request(cookies[0]))
+	if err != nil || !ok || got.ID != s.ID || got.ACR != ACREidas2 {
+		t.Errorf("new cookie: %+v ok=%v err=%v", got, ok, err)
+	}
+	// A second upgrade from the stale record loses.
+	if _, err := f.m.Upgrade(f.ctx, httptest.NewRecorder(), s, []string{"pwd"}, ACREidas1); !errors.Is(err, storage.ErrNotFound) {
+		t.Errorf("stale upgrade: %v, want ErrNotFound", err)
 	}
 }

@@ -60,6 +60,11 @@ type ClientSettings struct {
 	JWKSURI string `json:"jwks_uri,omitempty"`
 	// RequirePAR refuses authorization requests not pushed first (RFC 9126).
 	RequirePAR bool `json:"require_par,omitempty"`
+	// RequireACR is the lowest authentication level (acr) with which a
+	// person may sign in to the application ("eidas2": a second factor),
+	// "" for none: a person under it without a second factor is led
+	// through enrolment at sign-in.
+	RequireACR string `json:"require_acr,omitempty"`
 	// SubjectType is "public" (default) or "pairwise".
 	SubjectType string `json:"subject_type,omitempty"`
 	// UserinfoSignedResponseAlg, when set (e.g. "RS256"), makes userinfo

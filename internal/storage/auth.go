@@ -29,7 +29,13 @@ type SigningKeys interface {
 // Session is a server-side single sign-on session. The cookie holds a
 // random secret; only its SHA-256 hash (ID) is stored.
 type Session struct {
-	ID         string // hex SHA-256 of the cookie secret
+	// ID names the session for its whole life (tokens, the applications'
+	// logout channel): the hex SHA-256 of its first cookie secret.
+	ID string
+	// CookieHash is the hex SHA-256 of the cookie secret the browser holds
+	// now; it changes at every step-up (no fixation). "" on create means
+	// ID.
+	CookieHash string
 	PersonID   string
 	AuthTime   time.Time
 	AMR        []string // "pwd", later "otp", "hwk"…
@@ -44,6 +50,13 @@ type Session struct {
 type Sessions interface {
 	CreateSession(ctx context.Context, s *Session) error
 	GetSession(ctx context.Context, id string) (Session, error)
+	// GetSessionByCookie returns the session whose cookie secret hashes to
+	// cookieHash, revoked and expired ones included.
+	GetSessionByCookie(ctx context.Context, cookieHash string) (Session, error)
+	// UpgradeSession records a step-up: the session's new cookie hash,
+	// methods, level and authentication time, only if its cookie hash is
+	// still oldCookieHash (ErrNotFound otherwise: another step-up won).
+	UpgradeSession(ctx context.Context, id, oldCookieHash, newCookieHash string, amr []string, acr string, authTime time.Time) error
 	TouchSession(ctx context.Context, id string, seen time.Time) error
 	RevokeSession(ctx context.Context, id string, at time.Time) error
 	ListPersonSessions(ctx context.Context, personID string) ([]Session, error)

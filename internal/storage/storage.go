@@ -53,6 +53,8 @@ type Store interface {
 	SigningKeys
 	Sessions
 	AuthRequests
+	SignIns
+	Factors
 	AuthCodes
 	Tokens
 	ClientRequests
@@ -60,6 +62,8 @@ type Store interface {
 	DeploymentSecrets
 	Consents
 	AuditEvents
+	Throttles
+	PasswordResets
 
 	// WithTx runs fn in one transaction: committed if fn returns nil,
 	// rolled back otherwise. The Store passed to fn must not escape it.

@@ -7,14 +7,26 @@ import (
 
 // Organization is a collectivité: métropole, city, commune, syndicate.
 type Organization struct {
-	ID        string
-	Slug      string // unique, URL- and CLI-friendly ("ville-exemple")
-	Name      string
-	SIREN     string // 9 digits, Luhn-valid
-	SIRET     string // 14 digits, Luhn-valid, optional; starts with SIREN
+	ID    string
+	Slug  string // unique, URL- and CLI-friendly ("ville-exemple")
+	Name  string
+	SIREN string // 9 digits, Luhn-valid
+	SIRET string // 14 digits, Luhn-valid, optional; starts with SIREN
+	// MFAPolicy requires a second factor at sign-in: MFANone, MFAElus
+	// (its élus), MFAAll (all its members). A person is under the
+	// strictest policy of the organizations they have a current
+	// membership in.
+	MFAPolicy string
 	CreatedAt time.Time
 	UpdatedAt time.Time
 }
+
+// Second-factor policies of an organization (Organization.MFAPolicy).
+const (
+	MFANone = ""
+	MFAElus = "elus"
+	MFAAll  = "all"
+)
 
 // Person is one territory identity, whatever the number of organizations
 // the human being serves.

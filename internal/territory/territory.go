@@ -93,6 +93,11 @@ func ValidateOrganization(o storage.Organization) error {
 			errs = append(errs, fieldErr("siret", "mismatch", "SIRET %s does not start with SIREN %s", o.SIRET, o.SIREN))
 		}
 	}
+	switch o.MFAPolicy {
+	case storage.MFANone, storage.MFAElus, storage.MFAAll:
+	default:
+		errs = append(errs, fieldErr("mfa_policy", "invalid", "must be %q, %q or empty, got %q", storage.MFAElus, storage.MFAAll, o.MFAPolicy))
+	}
 	return errors.Join(errs...)
 }
 

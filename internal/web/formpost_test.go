@@ -70,13 +70,28 @@ func TestFormPostGolden(t *testing.T) {
 	}
 }
 
-// The other pages load no script.
+// The pages that offer a passkey load passkey.js, and only it, with a
+// CSP that allows TNO's own scripts; the other pages load no script and
+// keep the policy without scripts.
 func TestNoScriptElsewhere(t *testing.T) {
 	r := newTestRenderer(t, nil)
 	for _, tc := range goldenPages {
-		body := render(t, r, "/", tc.status, tc.page).Body.String()
+		rec := render(t, r, "/", tc.status, tc.page)
+		body, csp := rec.Body.String(), rec.Header().Get("Content-Security-Policy")
+		if strings.HasPrefix(tc.name, "login_passkey") || strings.HasPrefix(tc.name, "factor_passkey") || tc.name == "passkey_enrol" {
+			if strings.Count(body, "<script") != 1 || !strings.Contains(body, "/static/passkey.js?v=") {
+				t.Errorf("%s does not load passkey.js alone", tc.name)
+			}
+			if csp != "" && !strings.Contains(csp, "script-src 'self'") {
+				t.Errorf("%s: CSP %q forbids its script", tc.name, csp)
+			}
+			continue
+		}
 		if strings.Contains(body, "<script") {
 			t.Errorf("%s loads a script", tc.name)
+		}
+		if strings.Contains(csp, "script-src") {
+			t.Errorf("%s: CSP %q allows scripts", tc.name, csp)
 		}
 	}
 }

@@ -6,7 +6,10 @@
 // packages (oidc, later saml and cas) and portal/admin render through it.
 package web
 
-import "time"
+import (
+	"html/template"
+	"time"
+)
 
 // Page data. Every page also receives, from Render, the language and the
 // translation function; these structs carry only page-specific data.
@@ -19,7 +22,8 @@ const (
 	FieldMembership = "membership" // ChooserPage: the chosen ChooserOption.ID
 )
 
-// LoginPage is the identifier + password form.
+// LoginPage is the first page of a sign-in (the identifier), or with
+// PasswordStep the second (the password, for the identifier given).
 type LoginPage struct {
 	AppName string // application the person is signing into
 	// ServiceName is the service a federation (ProConnect) signs the
@@ -31,6 +35,122 @@ type LoginPage struct {
 	// ErrorKey is a message key shown in an alert above the form, empty
 	// if none. "login.invalid" for a failed sign-in.
 	ErrorKey string
+	// PasswordStep shows the password page: the identifier is shown and
+	// posted again (hidden), with ChangeURL to type another one.
+	PasswordStep bool
+	ChangeURL    string
+	// Throttled is the reason ("account", "address", "device") the last
+	// attempt was refused before it was checked, "" if it was not;
+	// WaitMinutes is how long until the next one. OfferCode adds the
+	// field "code": a person with a second factor signs in at once with
+	// the password and the code together.
+	Throttled   string
+	WaitMinutes int
+	OfferCode   bool
+	// Passkey, when set, offers to sign in with a passkey (a form shown
+	// only where the browser can use one).
+	Passkey *PasskeyForm
+}
+
+// Passkey ceremonies of a PasskeyForm.
+const (
+	PasskeyGet    = "get"
+	PasskeyCreate = "create"
+)
+
+// PasskeyForm is a passkey ceremony on a page: static/passkey.js asks the
+// browser (navigator.credentials.get or create) with Options, the JSON
+// the server prepared, puts the answer in the hidden field "credential"
+// and posts the form. Without JavaScript, or in a browser without
+// WebAuthn, the form stays hidden. Conditional asks the browser to offer
+// the person's passkeys in the identifier field's autofill too.
+type PasskeyForm struct {
+	Action      string
+	RequestID   string
+	Mode        string // PasskeyGet or PasskeyCreate
+	Options     string // JSON
+	Conditional bool
+}
+
+// PasskeyEnrolPage creates a passkey from the security page: a name, and
+// the button that asks the browser.
+type PasskeyEnrolPage struct {
+	Form      PasskeyForm
+	CancelURL string
+}
+
+// FactorPage asks for the second factor once the password is proven:
+// the code of the authenticator app, or with Method "recovery" one of
+// the recovery codes. It posts RequestID, Method and the field "code".
+type FactorPage struct {
+	AppName   string
+	Action    string // form action URL (POST)
+	RequestID string
+	Method    string // "totp" or "recovery"
+	// OtherURL switches to the other method, "" if the person has no
+	// recovery codes; CancelURL starts the sign-in again.
+	OtherURL  string
+	CancelURL string
+	ErrorKey  string
+	// WaitMinutes, when not 0, says the codes are throttled: the next
+	// one is checked in that many minutes.
+	WaitMinutes int
+	// HasTOTP: the person has an authenticator app (else the code field
+	// takes a recovery code). Passkey offers their passkeys.
+	HasTOTP bool
+	Passkey *PasskeyForm
+}
+
+// SecurityPage is the person's own page of factors: the authenticator
+// app (enrol, rename, remove), passkeys (add, rename, remove) and
+// recovery codes (renew).
+type SecurityPage struct {
+	PersonName   string
+	Factors      []FactorItem // the authenticator app
+	PasskeyItems []FactorItem
+	// Passkeys: the deployment can use passkeys (PasskeyAction adds one).
+	Passkeys      bool
+	PasskeyAction string
+	HasTOTP       bool
+	RecoveryLeft  int
+	// Notice is "enrolled", "removed", "renamed" or "".
+	Notice string
+	// Form actions (POST).
+	EnrolAction, RecoveryAction, RemoveAction, RenameAction string
+	// ReauthWithin is how many minutes after signing in changes are
+	// allowed without signing in again.
+	ReauthWithin int
+}
+
+// FactorItem is one factor on the SecurityPage.
+type FactorItem struct {
+	ID       string
+	Kind     string // "totp", "passkey"
+	Name     string
+	Created  time.Time
+	LastUsed *time.Time
+	Synced   bool // a passkey backed up to the person's account (not bound to one device)
+}
+
+// TOTPEnrolPage shows the QR code and key of an authenticator app being
+// enrolled, and asks for its first code (field "code") and a name
+// (field "name").
+type TOTPEnrolPage struct {
+	Action    string
+	RequestID string
+	QRCode    template.HTML // inline SVG built by factor/totp
+	Key       string        // the key, in groups of four
+	ErrorKey  string
+	CancelURL string
+	// Required: a policy requires a second factor and the person is
+	// enrolling one during their sign-in (the page says why).
+	Required bool
+}
+
+// RecoveryCodesPage shows new recovery codes, once.
+type RecoveryCodesPage struct {
+	Codes       []string
+	ContinueURL string
 }
 
 // ChooserOption is one membership the person may use.
@@ -179,16 +299,16 @@ const (
 
 // PasswordChangePage asks a person whose password was set by someone
 // else (the generated first administrator's, a temporary one) to choose
-// their own before any session opens. It posts the identifier, the current
-// password again (nothing of the first step is kept), the new password
-// and its confirmation to Action.
+// their own before any session opens, once they proved the current one
+// in the same sign-in. It posts the new password and its confirmation to
+// Action.
 type PasswordChangePage struct {
 	Action     string // form action URL (POST)
-	RequestID  string // hidden field "request", "" outside a sign-in to an application
-	Identifier string // shown and posted again
+	RequestID  string // hidden field "request": the sign-in
+	Identifier string // shown (and given to password managers)
 	MinLength  int    // minimum number of characters, for the hint
 	// ErrorKey is a message key shown in an alert above the form:
-	// "login.invalid", "password.mismatch", "password.same",
-	// "password.too_short", "password.too_long", "password.common".
+	// "password.mismatch", "password.same", "password.too_short",
+	// "password.too_long", "password.common", "password.personal".
 	ErrorKey string
 }

@@ -12,6 +12,7 @@ import (
 	"html/template"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"reflect"
 	"strconv"
 	"strings"
@@ -58,8 +59,12 @@ type Renderer struct {
 	logoURL string
 	// formPostJS is the URL of form_post.js, the one script, loaded by
 	// FormPostPage only.
+	base       string // the issuer's path, "" at the root
 	formPostJS string
-	brand      Brand
+	// passkeyJS is the URL of passkey.js, loaded by the pages that offer
+	// a passkey (PasskeyForm).
+	passkeyJS string
+	brand     Brand
 }
 
 // Page template names; each is templates/<name>.html with the layout.
@@ -73,6 +78,11 @@ const (
 	pageConsent   = "consent"
 	pageAccount   = "account_consents"
 	pagePassword  = "password_change"
+	pageFactor    = "factor"
+	pageSecurity  = "security"
+	pageEnrol     = "totp_enrol"
+	pageRecovery  = "recovery_codes"
+	pagePasskey   = "passkey_enrol"
 )
 
 // New parses the embedded messages, assets and templates once. It fails
@@ -97,7 +107,9 @@ func New(opts Options) (*Renderer, error) {
 		cssURL:  strings.TrimSuffix(opts.BasePath, "/") + assetURL(assets, "tno.css"),
 		logoURL: strings.TrimSuffix(opts.BasePath, "/") + assetURL(assets, "logo.svg"),
 	}
+	r.base = strings.TrimSuffix(opts.BasePath, "/")
 	r.formPostJS = strings.TrimSuffix(opts.BasePath, "/") + assetURL(assets, "form_post.js")
+	r.passkeyJS = strings.TrimSuffix(opts.BasePath, "/") + assetURL(assets, "passkey.js")
 	r.brand = opts.Brand
 	if len(r.brand.Logo) > 0 {
 		sum := sha256.Sum256(r.brand.Logo)
@@ -112,7 +124,7 @@ func New(opts Options) (*Renderer, error) {
 	if r.product == "" {
 		r.product = "TNO"
 	}
-	for _, name := range []string{pageLogin, pageChooser, pageMessage, pageLoggedOut, pageLogout, pageFormPost, pageConsent, pageAccount, pagePassword} {
+	for _, name := range []string{pageLogin, pageChooser, pageMessage, pageLoggedOut, pageLogout, pageFormPost, pageConsent, pageAccount, pagePassword, pageFactor, pageSecurity, pageEnrol, pageRecovery, pagePasskey, pageForgot, pageReset, pageResetDone} {
 		t, err := template.New(name).Option("missingkey=error").
 			ParseFS(templateFS, "templates/layout.html", "templates/"+name+".html")
 		if err != nil {
@@ -185,9 +197,9 @@ func (v view) ISODate(t time.Time) string { return t.UTC().Format(time.DateOnly)
 
 // Render writes page as a full HTML document with status. page is one of
 // LoginPage, ChooserPage, MessagePage, LoggedOutPage, LogoutConfirmPage,
-// FormPostPage, ConsentPage, AccountConsentsPage, PasswordChangePage, or a
-// non-nil pointer to
-// one. The language is Lang(req); a valid ?lang=
+// FormPostPage, ConsentPage, AccountConsentsPage, PasswordChangePage,
+// FactorPage, SecurityPage, TOTPEnrolPage, RecoveryCodesPage, ForgotPage,
+// ResetPage, ResetDonePage, or a non-nil pointer to one. The language is Lang(req); a valid ?lang=
 // is also remembered in the tno_lang cookie. The page is rendered into a
 // buffer first: on any failure nothing of it is sent, the cause is logged
 // and the person gets a plain 500.
@@ -197,6 +209,10 @@ func (r *Renderer) Render(w http.ResponseWriter, req *http.Request, status int, 
 	if err != nil {
 		r.fail(w, req, err)
 		return
+	}
+	if v.Script != "" {
+		// The page's own script, served by TNO (never inline).
+		AllowScripts(w.Header())
 	}
 	var buf bytes.Buffer
 	if err := r.pages[name].ExecuteTemplate(&buf, "layout", v); err != nil {
@@ -247,12 +263,21 @@ func (r *Renderer) prepare(req *http.Request, lang string, status int, page any)
 	}
 	var name, titleKey, errorKey, script string
 	sw := switchLink(req, lang)
+	if req.Method != http.MethodGet && req.Method != http.MethodHead {
+		// A page answering a form: its URL shows nothing again. The link
+		// goes to the page's step of the sign-in in the other language,
+		// when there is one, and is left out otherwise.
+		sw = r.stepLink(page, lang, sw)
+	}
 	switch p := page.(type) {
 	case LoginPage:
 		if p.AppName == "" {
 			p.AppName = r.product
 		}
 		name, titleKey, errorKey, page = pageLogin, "login.title", p.ErrorKey, p
+		if p.Passkey != nil {
+			script = r.passkeyJS
+		}
 	case ChooserPage:
 		if p.AppName == "" {
 			p.AppName = r.product
@@ -286,6 +311,25 @@ func (r *Renderer) prepare(req *http.Request, lang string, status int, page any)
 		name, titleKey = pageAccount, "account.title"
 	case PasswordChangePage:
 		name, titleKey, errorKey = pagePassword, "password_change.title", p.ErrorKey
+	case FactorPage:
+		name, titleKey, errorKey = pageFactor, "factor.title", p.ErrorKey
+		if p.Passkey != nil {
+			script = r.passkeyJS
+		}
+	case SecurityPage:
+		name, titleKey = pageSecurity, "security.title"
+	case TOTPEnrolPage:
+		name, titleKey, errorKey = pageEnrol, "enrol.title", p.ErrorKey
+	case RecoveryCodesPage:
+		name, titleKey = pageRecovery, "recovery.title"
+	case PasskeyEnrolPage:
+		name, titleKey, script = pagePasskey, "passkey.enrol_title", r.passkeyJS
+	case ForgotPage:
+		name, titleKey, errorKey = pageForgot, "forgot.title", p.ErrorKey
+	case ResetPage:
+		name, titleKey, errorKey = pageReset, p.titleKey(), p.ErrorKey
+	case ResetDonePage:
+		name, titleKey = pageResetDone, "reset_done.title"
 	default:
 		return "", view{}, fmt.Errorf("unsupported page type %T", page)
 	}
@@ -321,6 +365,29 @@ func deref(page any) (any, error) {
 // switchLink links to the current URL in the other language. It keeps the
 // URL's query string (never the posted form, which may hold a password)
 // and sets lang.
+// stepLink is the language link of a page answering a form: the GET
+// URL of the same step of the sign-in (a pending sign-in's pages show its
+// current step), or none.
+func (r *Renderer) stepLink(page any, lang string, sw langLink) langLink {
+	var path, id string
+	switch p := page.(type) {
+	case LoginPage:
+		path, id = "/login", p.RequestID
+	case FactorPage:
+		path, id = "/login", p.RequestID
+	case PasswordChangePage:
+		path, id = "/login", p.RequestID
+	case ChooserPage:
+		path, id = "/select", p.RequestID
+	}
+	if id == "" {
+		return langLink{}
+	}
+	q := url.Values{"request": {id}, "lang": {sw.Lang}}
+	sw.Href = r.base + path + "?" + q.Encode()
+	return sw
+}
+
 func switchLink(req *http.Request, lang string) langLink {
 	other := LangEN
 	if lang == LangEN {

@@ -14,6 +14,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 )
@@ -54,7 +55,39 @@ var goldenPages = []struct {
 }{
 	{"login", http.StatusOK, LoginPage{AppName: "Portail RH", Action: "/login", RequestID: "req-123"}},
 	{"login_service", http.StatusOK, LoginPage{AppName: "ProConnect", ServiceName: "Bases Adresses Locales", Action: "/login", RequestID: "req-123", Identifier: "jeanne.martin@paris.fr"}},
-	{"login_error", http.StatusUnauthorized, LoginPage{AppName: "Portail RH", Action: "/login", RequestID: "req-123", Identifier: "marie.dupont", ErrorKey: "login.invalid"}},
+	{"login_error", http.StatusUnauthorized, LoginPage{AppName: "Portail RH", Action: "/login", RequestID: "req-123", Identifier: "marie.dupont", ErrorKey: "login.invalid",
+		PasswordStep: true, ChangeURL: "/login?request=req-123"}},
+	{"login_password", http.StatusOK, LoginPage{AppName: "Portail RH", Action: "/login", RequestID: "req-123", Identifier: "marie.dupont@ville-exemple.fr",
+		PasswordStep: true, ChangeURL: "/login?request=req-123"}},
+	{"login_throttled", http.StatusTooManyRequests, LoginPage{AppName: "Portail RH", Action: "/login", RequestID: "req-123", Identifier: "maire@commune.fr",
+		PasswordStep: true, ChangeURL: "/login?request=req-123", Throttled: "account", WaitMinutes: 4, OfferCode: true}},
+	{"login_passkey", http.StatusOK, LoginPage{AppName: "Portail RH", Action: "/login", RequestID: "req-123",
+		Passkey: &PasskeyForm{Action: "/login/passkey", RequestID: "req-123", Mode: PasskeyGet, Conditional: true,
+			Options: `{"publicKey":{"challenge":"AAEC","rpId":"tno.example.fr","userVerification":"required"},"mediation":"conditional"}`}}},
+	{"factor_passkey_only", http.StatusOK, FactorPage{AppName: "Portail RH", Action: "/login/factor", RequestID: "req-123", Method: "recovery",
+		CancelURL: "/login?request=req-123&method=cancel",
+		Passkey:   &PasskeyForm{Action: "/login/passkey", RequestID: "req-123", Mode: PasskeyGet, Options: `{"publicKey":{"challenge":"AAEC"}}`}}},
+	{"passkey_enrol", http.StatusOK, PasskeyEnrolPage{CancelURL: "/account/security",
+		Form: PasskeyForm{Action: "/account/security/passkey/confirm", RequestID: "req-123", Mode: PasskeyCreate, Options: `{"publicKey":{"challenge":"AAEC"}}`}}},
+	{"factor", http.StatusOK, FactorPage{AppName: "Portail RH", Action: "/login/factor", RequestID: "req-123", Method: "totp",
+		OtherURL: "/login?request=req-123&method=recovery", CancelURL: "/login?request=req-123&method=cancel"}},
+	{"factor_recovery_error", http.StatusUnauthorized, FactorPage{AppName: "Portail RH", Action: "/login/factor", RequestID: "req-123", Method: "recovery",
+		OtherURL: "/login?request=req-123&method=totp", CancelURL: "/login?request=req-123&method=cancel", ErrorKey: "factor.invalid_recovery"}},
+	{"security_empty", http.StatusOK, SecurityPage{PersonName: "Marie Dupont", EnrolAction: "/account/security/totp", RecoveryAction: "/account/security/recovery",
+		RemoveAction: "/account/security/remove", RenameAction: "/account/security/rename", ReauthWithin: 10}},
+	{"security", http.StatusOK, SecurityPage{PersonName: "Marie Dupont", HasTOTP: true, RecoveryLeft: 9, Notice: "enrolled",
+		Factors:  []FactorItem{{ID: "f1", Kind: "totp", Name: "Téléphone pro", Created: time.Date(2026, 11, 3, 9, 0, 0, 0, time.UTC)}},
+		Passkeys: true, PasskeyAction: "/account/security/passkey",
+		PasskeyItems: []FactorItem{{ID: "k1", Kind: "passkey", Name: "Ordinateur du bureau", Synced: true, Created: time.Date(2026, 11, 4, 9, 0, 0, 0, time.UTC)}},
+		EnrolAction:  "/account/security/totp", RecoveryAction: "/account/security/recovery",
+		RemoveAction: "/account/security/remove", RenameAction: "/account/security/rename", ReauthWithin: 10}},
+	{"totp_enrol", http.StatusOK, TOTPEnrolPage{Action: "/account/security/totp/confirm", RequestID: "req-123",
+		QRCode: `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 1 1" role="img" aria-label="QR code"><rect width="1" height="1"/></svg>`,
+		Key:    "JBSW Y3DP EHPK 3PXP", CancelURL: "/account/security"}},
+	{"totp_enrol_required", http.StatusOK, TOTPEnrolPage{Action: "/login/enrol", RequestID: "req-123", Required: true,
+		QRCode: `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 1 1" role="img" aria-label="QR code"><rect width="1" height="1"/></svg>`,
+		Key:    "JBSW Y3DP EHPK 3PXP", CancelURL: "/login?request=req-123&method=cancel"}},
+	{"recovery_codes", http.StatusOK, RecoveryCodesPage{Codes: []string{"C3A9C-JEUDQ", "PQRS7-TUVWX"}, ContinueURL: "/account/security"}},
 	{"chooser", http.StatusOK, ChooserPage{AppName: "Portail RH", Action: "/choose", RequestID: "req-123", Options: testOptions}},
 	{"chooser_who", http.StatusOK, ChooserPage{AppName: "Portail RH", Action: "/choose", RequestID: "req-123", Options: testOptions,
 		Who: &SignedIn{Name: "Marie Dupont", SwitchURL: "/login?request=req-123"}}},
@@ -65,6 +98,15 @@ var goldenPages = []struct {
 	{"password_change", http.StatusOK, PasswordChangePage{Action: "/password", RequestID: "req-123", Identifier: "admin", MinLength: 12}},
 	{"password_change_short", http.StatusBadRequest, PasswordChangePage{Action: "/password", Identifier: "admin", MinLength: 12, ErrorKey: "password.too_short"}},
 	{"other_browser", http.StatusBadRequest, MessagePage{TitleKey: "error.title", MessageKey: "error.other_browser"}},
+	{"forgot", http.StatusOK, ForgotPage{Action: "/login/forgot", RequestID: "req-123", BackURL: "/login?request=req-123", Identifier: "marie.dupont", Minutes: 30}},
+	{"forgot_error", http.StatusBadRequest, ForgotPage{Action: "/login/forgot", ErrorKey: "forgot.identifier_required", Minutes: 30}},
+	{"forgot_sent", http.StatusOK, ForgotPage{Action: "/login/forgot", RequestID: "req-123", BackURL: "/login?request=req-123", Identifier: "marie.dupont", Sent: true, Minutes: 30}},
+	{"forgot_unavailable", http.StatusOK, ForgotPage{Action: "/login/forgot", Unavailable: true}},
+	{"reset", http.StatusOK, ResetPage{Action: "/login/reset", Token: "tok-123", RequestID: "req-123", Identifier: "marie.dupont", MinLength: 12}},
+	{"reset_mismatch", http.StatusBadRequest, ResetPage{Action: "/login/reset", Token: "tok-123", Identifier: "marie.dupont", MinLength: 12, ErrorKey: "password.mismatch"}},
+	{"reset_short", http.StatusBadRequest, ResetPage{Action: "/login/reset", Token: "tok-123", Identifier: "marie.dupont", MinLength: 12, ErrorKey: "password.too_short"}},
+	{"reset_invalid", http.StatusBadRequest, ResetPage{Invalid: true, ForgotURL: "/login/forgot"}},
+	{"reset_done", http.StatusOK, ResetDonePage{SignInURL: "/login?request=req-123"}},
 }
 
 var htmlLang = regexp.MustCompile(`<html lang="([a-z]+)">`)
@@ -156,7 +198,9 @@ func checkMarkup(t *testing.T, body string) {
 		t.Errorf("inline script or style: %q", m)
 	}
 	for _, in := range inputTag.FindAllString(body, -1) {
-		if strings.Contains(in, `type="hidden"`) {
+		// Hidden inputs (type="hidden", or the hidden attribute of the
+		// username given to password managers) are not rendered.
+		if strings.Contains(in, `type="hidden"`) || strings.Contains(in, " hidden ") {
 			continue
 		}
 		m := idAttr.FindStringSubmatch(in)
@@ -335,5 +379,34 @@ func TestBasePath(t *testing.T) {
 	body := render(t, r, "/tno/login", http.StatusOK, LoginPage{}).Body.String()
 	if !strings.Contains(body, `<link rel="stylesheet" href="/tno/static/tno.css?v=`) {
 		t.Error("stylesheet URL lacks the base path")
+	}
+}
+
+// TestLanguageLinkAfterAForm: a page answering a form (its URL shows
+// nothing again) links to the GET page of the same sign-in step in the
+// other language, or has no language link at all.
+func TestLanguageLinkAfterAForm(t *testing.T) {
+	r := newTestRenderer(t, nil)
+	for _, tc := range []struct {
+		page any
+		want string
+	}{
+		{LoginPage{Action: "/login", RequestID: "req-1", PasswordStep: true, Identifier: "marie"}, `href="/login?lang=en&amp;request=req-1"`},
+		{FactorPage{Action: "/login/factor", RequestID: "req-2", Method: "totp"}, `href="/login?lang=en&amp;request=req-2"`},
+		{ChooserPage{Action: "/select", RequestID: "req-3", Options: testOptions}, `href="/select?lang=en&amp;request=req-3"`},
+		{RecoveryCodesPage{Codes: []string{"C3A9C-JEUDQ"}, ContinueURL: "/account/security"}, ""},
+	} {
+		rec := httptest.NewRecorder()
+		r.Render(rec, httptest.NewRequest(http.MethodPost, "/login", nil), http.StatusOK, tc.page)
+		body := rec.Body.String()
+		if tc.want == "" {
+			if strings.Contains(body, `class="lang-link"`) {
+				t.Errorf("%T: a language link after a form with no step to show again", tc.page)
+			}
+			continue
+		}
+		if !strings.Contains(body, tc.want) {
+			t.Errorf("%T: no %s in\n%s", tc.page, tc.want, body)
+		}
 	}
 }

@@ -6,11 +6,11 @@ import (
 	"github.com/territoires-ouverts/tno/internal/storage"
 )
 
-const orgColumns = `id, slug, name, siren, siret, created_at, updated_at`
+const orgColumns = `id, slug, name, siren, siret, created_at, updated_at, mfa_policy`
 
 func scanOrg(r rowScanner) (storage.Organization, error) {
 	var o storage.Organization
-	err := r.Scan(&o.ID, &o.Slug, &o.Name, &o.SIREN, &o.SIRET, ts(&o.CreatedAt), ts(&o.UpdatedAt))
+	err := r.Scan(&o.ID, &o.Slug, &o.Name, &o.SIREN, &o.SIRET, ts(&o.CreatedAt), ts(&o.UpdatedAt), &o.MFAPolicy)
 	return o, err
 }
 
@@ -23,8 +23,8 @@ func (s *Store) CreateOrganization(ctx context.Context, o *storage.Organization)
 	v.CreatedAt = s.timestamp()
 	v.UpdatedAt = v.CreatedAt
 	_, err := s.exec(ctx, "create organization",
-		`INSERT INTO organizations (`+orgColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-		v.ID, v.Slug, v.Name, v.SIREN, v.SIRET, micros(v.CreatedAt), micros(v.UpdatedAt))
+		`INSERT INTO organizations (`+orgColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+		v.ID, v.Slug, v.Name, v.SIREN, v.SIRET, micros(v.CreatedAt), micros(v.UpdatedAt), v.MFAPolicy)
 	if err != nil {
 		return err
 	}
@@ -56,9 +56,9 @@ func (s *Store) UpdateOrganization(ctx context.Context, o *storage.Organization)
 	v := *o
 	v.UpdatedAt = s.timestamp()
 	err := s.writeRow(ctx, "update organization",
-		`UPDATE organizations SET slug = $2, name = $3, siren = $4, siret = $5, updated_at = $6
+		`UPDATE organizations SET slug = $2, name = $3, siren = $4, siret = $5, updated_at = $6, mfa_policy = $7
 		 WHERE id = $1 RETURNING created_at`,
-		[]any{v.ID, v.Slug, v.Name, v.SIREN, v.SIRET, micros(v.UpdatedAt)}, ts(&v.CreatedAt))
+		[]any{v.ID, v.Slug, v.Name, v.SIREN, v.SIRET, micros(v.UpdatedAt), v.MFAPolicy}, ts(&v.CreatedAt))
 	if err != nil {
 		return err
 	}

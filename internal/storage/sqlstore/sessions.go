@@ -8,12 +8,12 @@ import (
 	"github.com/territoires-ouverts/tno/internal/storage"
 )
 
-const sessionColumns = `id, person_id, auth_time, amr, acr, created_at, last_seen_at, expires_at, revoked_at`
+const sessionColumns = `id, person_id, auth_time, amr, acr, created_at, last_seen_at, expires_at, revoked_at, cookie_hash`
 
 func scanSession(r rowScanner) (storage.Session, error) {
 	var v storage.Session
 	err := r.Scan(&v.ID, &v.PersonID, ts(&v.AuthTime), lst(&v.AMR), &v.ACR, ts(&v.CreatedAt),
-		ts(&v.LastSeenAt), ts(&v.ExpiresAt), nts(&v.RevokedAt))
+		ts(&v.LastSeenAt), ts(&v.ExpiresAt), nts(&v.RevokedAt), &v.CookieHash)
 	return v, err
 }
 
@@ -30,10 +30,13 @@ func (s *Store) CreateSession(ctx context.Context, x *storage.Session) error {
 	if v.LastSeenAt.IsZero() {
 		v.LastSeenAt = v.CreatedAt
 	}
+	if v.CookieHash == "" {
+		v.CookieHash = v.ID
+	}
 	_, err := s.exec(ctx, "create session",
-		`INSERT INTO sessions (`+sessionColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+		`INSERT INTO sessions (`+sessionColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
 		v.ID, v.PersonID, micros(v.AuthTime), list(v.AMR), v.ACR, micros(v.CreatedAt),
-		micros(v.LastSeenAt), micros(v.ExpiresAt), nullMicros(v.RevokedAt))
+		micros(v.LastSeenAt), micros(v.ExpiresAt), nullMicros(v.RevokedAt), v.CookieHash)
 	if err != nil {
 		return err
 	}
@@ -46,6 +49,21 @@ func (s *Store) CreateSession(ctx context.Context, x *storage.Session) error {
 func (s *Store) GetSession(ctx context.Context, id string) (storage.Session, error) {
 	return queryOne(ctx, s, "get session", scanSession,
 		`SELECT `+sessionColumns+` FROM sessions WHERE id = $1`, id)
+}
+
+// GetSessionByCookie returns the session whose current cookie secret
+// hashes to cookieHash.
+func (s *Store) GetSessionByCookie(ctx context.Context, cookieHash string) (storage.Session, error) {
+	return queryOne(ctx, s, "get session by cookie", scanSession,
+		`SELECT `+sessionColumns+` FROM sessions WHERE cookie_hash = $1`, cookieHash)
+}
+
+// UpgradeSession records a step-up, compare-and-swap on the cookie hash.
+func (s *Store) UpgradeSession(ctx context.Context, id, oldCookieHash, newCookieHash string, amr []string, acr string, authTime time.Time) error {
+	return s.execOne(ctx, "upgrade session",
+		`UPDATE sessions SET cookie_hash = $3, amr = $4, acr = $5, auth_time = $6
+		 WHERE id = $1 AND cookie_hash = $2`,
+		id, oldCookieHash, newCookieHash, list(amr), acr, micros(norm(authTime)))
 }
 
 // TouchSession records activity at seen; LastSeenAt never goes back.

@@ -1,6 +1,7 @@
-package oidc
+package authflow
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -39,9 +40,9 @@ func TestNeedsLogin(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			req := storage.AuthRequest{Prompt: tt.prompt, MaxAge: tt.maxAge, CreatedAt: created}
+			tx := &txn{SignIn: storage.SignIn{CreatedAt: created}, st: state{Req: Request{Prompt: strings.Fields(tt.prompt), MaxAge: tt.maxAge}}}
 			s := storage.Session{AuthTime: tt.authTime}
-			if got := needsLogin(req, s, tt.now); got != tt.want {
+			if got := needsLogin(tx, s, tt.now); got != tt.want {
 				t.Errorf("needsLogin = %v, want %v", got, tt.want)
 			}
 		})
