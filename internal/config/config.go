@@ -18,6 +18,13 @@ type Config struct {
 	Issuer string `yaml:"issuer"`
 	// Listen is the host:port the HTTP server listens on.
 	Listen string `yaml:"listen"`
+	// TrustedProxies lists, comma-separated, the addresses or CIDR
+	// ranges of the reverse proxies in front of TNO: a request from one
+	// of them is taken to come from the address its X-Forwarded-For
+	// names (the last one not itself a trusted proxy), for the
+	// per-address limits and the audit log. Empty: no proxy is trusted
+	// and X-Forwarded-For is ignored.
+	TrustedProxies string `yaml:"trusted_proxies"`
 	// DataDir holds TNO's files (the SQLite database by default). A
 	// relative path is relative to the working directory.
 	DataDir  string   `yaml:"data_dir"`

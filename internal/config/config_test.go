@@ -444,8 +444,8 @@ func TestCheckIssuer(t *testing.T) {
 // an unsupported type fails here rather than at run time.
 func TestLeavesSettable(t *testing.T) {
 	ls := leaves()
-	if len(ls) != 35 {
-		t.Errorf("Config has %d settable values, want 35 (update this test and the docs when adding one)", len(ls))
+	if len(ls) != 36 {
+		t.Errorf("Config has %d settable values, want 36 (update this test and the docs when adding one)", len(ls))
 	}
 	samples := map[reflect.Kind]string{
 		reflect.String: "x", reflect.Int: "1", reflect.Int64: "1s",
@@ -486,5 +486,31 @@ func TestDurationText(t *testing.T) {
 	}
 	if err := d.UnmarshalText([]byte("10")); err == nil {
 		t.Error("UnmarshalText(\"10\") succeeded, want an error")
+	}
+}
+
+func TestParseTrustedProxies(t *testing.T) {
+	got, err := ParseTrustedProxies(" 10.0.0.0/8, 192.168.1.2 ,::1, 2001:db8::/32,")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"10.0.0.0/8", "192.168.1.2/32", "::1/128", "2001:db8::/32"}
+	if len(got) != len(want) {
+		t.Fatalf("got %v, want %v", got, want)
+	}
+	for i := range want {
+		if got[i].String() != want[i] {
+			t.Errorf("item %d = %s, want %s", i, got[i], want[i])
+		}
+	}
+	for _, bad := range []string{"10.0.0.0/33", "proxy.example.fr", "10.0.0.1-10.0.0.9"} {
+		if _, err := ParseTrustedProxies(bad); err == nil {
+			t.Errorf("ParseTrustedProxies(%q) succeeded", bad)
+		}
+	}
+	c := Default()
+	c.TrustedProxies = "not-an-address"
+	if err := c.Validate(); err == nil || !strings.Contains(err.Error(), "trusted_proxies") {
+		t.Errorf("Validate = %v, want a trusted_proxies error", err)
 	}
 }

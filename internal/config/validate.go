@@ -35,6 +35,9 @@ func (c *Config) Validate() error {
 	if err := checkListen(c.Listen); err != nil {
 		add("listen", "%v", err)
 	}
+	if _, err := ParseTrustedProxies(c.TrustedProxies); err != nil {
+		add("trusted_proxies", "%v", err)
+	}
 	if strings.TrimSpace(c.DataDir) == "" {
 		add("data_dir", "is required")
 	}

@@ -225,11 +225,12 @@ func (s *Server) routes(renderer *web.Renderer, base string) http.Handler {
 	for _, p := range s.provider.ProtocolPaths() {
 		protocolPaths[p] = true
 	}
-	return web.SecurityHeaders(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	trusted, _ := config.ParseTrustedProxies(s.cfg.TrustedProxies) // validated with the configuration
+	return behindProxies(trusted, web.SecurityHeaders(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if protocolPaths[r.URL.Path] {
 			protocol.ServeHTTP(w, r)
 			return
 		}
 		browserHandler.ServeHTTP(w, r)
-	}))
+	})))
 }

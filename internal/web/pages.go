@@ -191,6 +191,9 @@ type MessagePage struct {
 	// Detail is an extra, already safe, human string (for example an
 	// OAuth error description), may be empty. Never an internal error.
 	Detail string
+	// BackURL is where the error page's way back leads (status 400 and
+	// above); "" is TNO's home page.
+	BackURL string
 }
 
 // LoggedOutPage is shown after sign-out when the browser is not sent

@@ -149,6 +149,7 @@ type view struct {
 	Script  string   // URL of the page's script, "" for none (the CSP forbids it elsewhere)
 	Switch  langLink // Href "" for no language link
 	Brand   Brand
+	Home    string // TNO's home page (the issuer's root), for the ways back
 	Page    any
 }
 
@@ -339,6 +340,7 @@ func (r *Renderer) prepare(req *http.Request, lang string, status int, page any)
 	}
 	return name, view{
 		Lang:    lang,
+		Home:    r.base + "/",
 		Product: r.product,
 		Title:   T(lang, "common.page_title", title, r.product),
 		CSSURL:  r.cssURL,
