@@ -225,6 +225,7 @@ func (e *Engine) RegisterBrowser(mux *http.ServeMux) {
 	mux.HandleFunc("POST "+e.basePath+PathFactor, e.handleFactorSubmit)
 	mux.HandleFunc("POST "+e.basePath+PathPasskey, e.handlePasskey)
 	mux.HandleFunc("POST "+e.basePath+PathEnrol, e.handleSignInEnrol)
+	mux.HandleFunc("POST "+e.basePath+PathEnrolPasskey, e.handleSignInPasskeyEnrol)
 	mux.HandleFunc("POST "+e.basePath+PathPassword, e.handlePasswordChange)
 	mux.HandleFunc("GET "+e.basePath+PathSelect, e.handleSelectPage)
 	mux.HandleFunc("POST "+e.basePath+PathSelect, e.handleSelectSubmit)

@@ -17,6 +17,9 @@ import (
 // password is proven.
 const PathEnrol = "/login/enrol"
 
+// PathEnrolPasskey is where the same enrolment posts a passkey instead.
+const PathEnrolPasskey = "/login/enrol/passkey"
+
 // renderSignInEnrol shows the enrolment of an authenticator app inside
 // the sign-in: a secret kept in the transaction, its QR code and key.
 func (e *Engine) renderSignInEnrol(w http.ResponseWriter, r *http.Request, t *txn, person storage.Person, status int, errKey string) {
@@ -40,6 +43,24 @@ func (e *Engine) renderSignInEnrol(w http.ResponseWriter, r *http.Request, t *tx
 	}
 	page.Action, page.Required = e.basePath+PathEnrol, true
 	page.CancelURL = e.basePath + PathLogin + "?request=" + t.ID + "&" + fieldMethod + "=cancel"
+	if e.passkeys != nil {
+		u, _, err := e.passkeyUser(ctx, person)
+		if err != nil {
+			e.web.Error(w, r, http.StatusInternalServerError, "error.title", "error.generic", err)
+			return
+		}
+		opts, st, err := e.passkeys.BeginRegistration(u)
+		if err != nil {
+			e.web.Error(w, r, http.StatusInternalServerError, "error.title", "error.generic", err)
+			return
+		}
+		t.st.Passkey = st
+		if err := e.save(ctx, t); err != nil {
+			e.web.Error(w, r, http.StatusInternalServerError, "error.title", "error.generic", err)
+			return
+		}
+		page.Passkey = &web.PasskeyForm{Action: e.basePath + PathEnrolPasskey, RequestID: t.ID, Mode: web.PasskeyCreate, Options: string(opts)}
+	}
 	e.web.Render(w, r, status, page)
 }
 

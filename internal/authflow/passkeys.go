@@ -344,45 +344,10 @@ func (e *Engine) handlePasskeyConfirm(w http.ResponseWriter, r *http.Request) {
 		e.web.Render(w, r, http.StatusBadRequest, messagePage(http.StatusBadRequest, "error.title", "error.expired", ""))
 		return
 	}
-	u, _, err := e.passkeyUser(ctx, person)
-	if err != nil {
-		e.web.Error(w, r, http.StatusInternalServerError, "error.title", "error.generic", err)
-		return
-	}
-	c, err := e.passkeys.FinishRegistration(u, st, response)
-	if err != nil {
+	c, name, codes, err := e.registerPasskey(r, person, st, response)
+	if errors.Is(err, errPasskeyRefused) || errors.Is(err, storage.ErrConflict) {
 		e.log.InfoContext(ctx, "passkey registration refused", "person_id", person.ID, "err", err)
 		e.web.Render(w, r, http.StatusBadRequest, messagePage(http.StatusBadRequest, "error.title", "passkey.registration_refused", ""))
-		return
-	}
-	data, err := c.Marshal()
-	if err != nil {
-		e.web.Error(w, r, http.StatusInternalServerError, "error.title", "error.generic", err)
-		return
-	}
-	name := factorName(r.PostForm.Get(fieldName), web.T(web.Lang(r), "passkey.default_name"))
-	fs, err := e.store.ListFactors(ctx, person.ID)
-	if err != nil {
-		e.web.Error(w, r, http.StatusInternalServerError, "error.title", "error.generic", err)
-		return
-	}
-	// The first second factor comes with recovery codes.
-	var codes []string
-	if !slices.ContainsFunc(fs, func(f storage.Factor) bool { return f.Kind == storage.FactorRecovery }) {
-		if codes, err = newRecoveryCodes(); err != nil {
-			e.web.Error(w, r, http.StatusInternalServerError, "error.title", "error.generic", err)
-			return
-		}
-	}
-	now := e.now().UTC()
-	err = e.replaceFactors(r, person.ID, []string{storageNoKind}, func(add func(storage.Factor) error) error {
-		if err := add(storage.Factor{Kind: storage.FactorPasskey, Name: name, CredentialID: base64.RawURLEncoding.EncodeToString(c.ID), Data: data, CreatedAt: now}); err != nil {
-			return err
-		}
-		return addRecoveryCodes(add, codes, now)
-	})
-	if errors.Is(err, storage.ErrConflict) {
-		e.web.Render(w, r, http.StatusConflict, messagePage(http.StatusConflict, "error.title", "passkey.registration_refused", ""))
 		return
 	}
 	if err != nil {
@@ -398,6 +363,107 @@ func (e *Engine) handlePasskeyConfirm(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	http.Redirect(w, r, e.basePath+PathSecurity+"?notice=enrolled_passkey", http.StatusSeeOther)
+}
+
+// errPasskeyRefused is a browser's answer the WebAuthn check refused.
+var errPasskeyRefused = errors.New("authflow: passkey registration refused")
+
+// registerPasskey checks the browser's answer to a registration and
+// stores the passkey for person, with recovery codes if they had none
+// (returned, to show once).
+func (e *Engine) registerPasskey(r *http.Request, person storage.Person, st, response []byte) (passkey.Credential, string, []string, error) {
+	ctx := r.Context()
+	u, _, err := e.passkeyUser(ctx, person)
+	if err != nil {
+		return passkey.Credential{}, "", nil, err
+	}
+	c, err := e.passkeys.FinishRegistration(u, st, response)
+	if err != nil {
+		return c, "", nil, errors.Join(errPasskeyRefused, err)
+	}
+	data, err := c.Marshal()
+	if err != nil {
+		return c, "", nil, err
+	}
+	name := factorName(r.PostForm.Get(fieldName), web.T(web.Lang(r), "passkey.default_name"))
+	fs, err := e.store.ListFactors(ctx, person.ID)
+	if err != nil {
+		return c, "", nil, err
+	}
+	// The first second factor comes with recovery codes.
+	var codes []string
+	if !slices.ContainsFunc(fs, func(f storage.Factor) bool { return f.Kind == storage.FactorRecovery }) {
+		if codes, err = newRecoveryCodes(); err != nil {
+			return c, "", nil, err
+		}
+	}
+	now := e.now().UTC()
+	err = e.replaceFactors(r, person.ID, []string{storageNoKind}, func(add func(storage.Factor) error) error {
+		if err := add(storage.Factor{Kind: storage.FactorPasskey, Name: name, CredentialID: base64.RawURLEncoding.EncodeToString(c.ID), Data: data, CreatedAt: now}); err != nil {
+			return err
+		}
+		return addRecoveryCodes(add, codes, now)
+	})
+	return c, name, codes, err
+}
+
+// handleSignInPasskeyEnrol stores the passkey a person under a policy
+// created during their sign-in, and counts it as the sign-in's second
+// factor.
+func (e *Engine) handleSignInPasskeyEnrol(w http.ResponseWriter, r *http.Request) {
+	if !e.parseForm(w, r) {
+		return
+	}
+	t, ok := e.load(w, r, r.PostForm.Get(web.FieldRequest))
+	if !ok {
+		return
+	}
+	ctx := r.Context()
+	st := t.st.Passkey
+	t.st.Passkey = nil
+	if err := e.save(ctx, t); err != nil {
+		e.web.Error(w, r, http.StatusInternalServerError, "error.title", "error.generic", err)
+		return
+	}
+	response := []byte(r.PostForm.Get(fieldCredential))
+	if e.passkeys == nil || t.st.PersonID == "" || t.st.MustChange || len(st) == 0 || len(response) == 0 || len(response) > maxCredentialJSON {
+		e.next(w, r, t)
+		return
+	}
+	person, err := e.store.GetPerson(ctx, t.st.PersonID)
+	if err != nil || person.Disabled {
+		e.restart(w, r, t)
+		return
+	}
+	c, name, codes, err := e.registerPasskey(r, person, st, response)
+	if errors.Is(err, errPasskeyRefused) || errors.Is(err, storage.ErrConflict) {
+		e.log.InfoContext(ctx, "passkey registration refused", "person_id", person.ID, "err", err)
+		e.renderSignInEnrol(w, r, t, person, http.StatusBadRequest, "passkey.registration_refused")
+		return
+	}
+	if err != nil {
+		e.web.Error(w, r, http.StatusInternalServerError, "error.title", "error.generic", err)
+		return
+	}
+	e.log.InfoContext(ctx, "factor enrolled at sign-in", "client_id", t.ClientID, "person_id", person.ID, "kind", storage.FactorPasskey)
+	e.record(ctx, audit.Event{Type: audit.FactorEnrolled, PersonID: person.ID, ClientID: t.ClientID,
+		Details: map[string]string{"kind": storage.FactorPasskey, "name": name, "at": "sign-in", "synced": boolString(!c.HardwareBound())}})
+	e.notify(r, person, noticePasskeyEnrolled)
+	now := e.now().UTC()
+	t.st.Enrol = ""
+	for _, m := range passkeyMethods(c) {
+		t.st.Proofs = append(t.st.Proofs, proof{Method: m, At: now})
+	}
+	if err := e.save(ctx, t); err != nil {
+		e.web.Error(w, r, http.StatusInternalServerError, "error.title", "error.generic", err)
+		return
+	}
+	next := e.basePath + PathLogin + "?request=" + t.ID
+	if len(codes) > 0 {
+		e.web.Render(w, r, http.StatusOK, web.RecoveryCodesPage{Codes: codes, ContinueURL: next})
+		return
+	}
+	http.Redirect(w, r, next, http.StatusSeeOther)
 }
 
 // storageNoKind deletes nothing in replaceFactors (no factor has it).

@@ -148,3 +148,39 @@ func TestPasskeys(t *testing.T) {
 		t.Errorf("%d cloned-key events, want 1", cloned)
 	}
 }
+
+// TestPasskeyEnrolAtSignIn: a person whom a policy requires a second
+// factor of may create a passkey instead of turning an app on, during the
+// sign-in; it counts as the sign-in's second factor.
+func TestPasskeyEnrolAtSignIn(t *testing.T) {
+	h := newHarnessHost(t, "localhost")
+	h.metropole.MFAPolicy = storage.MFAAll
+	if err := h.terr.UpdateOrganization(t.Context(), &h.metropole); err != nil {
+		t.Fatal(err)
+	}
+	h.app("intranet", storage.ClientConfidential, rpCallback)
+	h.person("elise", h.metropole)
+	ctx, provider := h.rp()
+	rp := h.rpConfig(provider, "intranet", rpCallback, "profile")
+	key := passkeytest.New(h.issuer)
+
+	b := h.browser()
+	_, body := get(t, b, rp.AuthCodeURL("s1"))
+	resp, body := h.login(b, body, "elise", password)
+	if !strings.Contains(body, `action="/login/enrol"`) || !strings.Contains(body, `action="/login/enrol/passkey"`) {
+		t.Fatalf("enrolment page without the passkey alternative: %d\n%s", resp.StatusCode, body)
+	}
+	resp, body = h.usePasskey(b, key, body, "name", "Ordinateur")
+	if resp.StatusCode != http.StatusOK || !strings.Contains(body, "Vos codes de secours") {
+		t.Fatalf("after creating the passkey: %d\n%s", resp.StatusCode, body)
+	}
+	next := regexpValue(t, body, `<a class="button" href="([^"]+)">`)
+	resp, _ = get(t, b, h.issuer+html.UnescapeString(next))
+	tok, err := rp.Exchange(ctx, callback(t, resp, rpCallback).Get("code"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, c := h.verifyAuth(provider, "intranet", tok.Extra("id_token").(string)); c.ACR != "eidas2" || !slices.Equal(c.AMR, []string{"pwd", "hwk", "user", "mfa"}) {
+		t.Errorf("after enrolling a passkey at sign-in: %+v", c)
+	}
+}

@@ -78,7 +78,7 @@ func TestNoScriptElsewhere(t *testing.T) {
 	for _, tc := range goldenPages {
 		rec := render(t, r, "/", tc.status, tc.page)
 		body, csp := rec.Body.String(), rec.Header().Get("Content-Security-Policy")
-		if strings.HasPrefix(tc.name, "login_passkey") || strings.HasPrefix(tc.name, "factor_passkey") || tc.name == "passkey_enrol" {
+		if strings.HasPrefix(tc.name, "login_passkey") || strings.HasPrefix(tc.name, "factor_passkey") || tc.name == "passkey_enrol" || tc.name == "totp_enrol_required" {
 			if strings.Count(body, "<script") != 1 || !strings.Contains(body, "/static/passkey.js?v=") {
 				t.Errorf("%s does not load passkey.js alone", tc.name)
 			}

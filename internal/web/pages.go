@@ -145,6 +145,8 @@ type TOTPEnrolPage struct {
 	// Required: a policy requires a second factor and the person is
 	// enrolling one during their sign-in (the page says why).
 	Required bool
+	// Passkey, when set, offers to create a passkey instead (PasskeyCreate).
+	Passkey *PasskeyForm
 }
 
 // RecoveryCodesPage shows new recovery codes, once.

@@ -321,6 +321,9 @@ func (r *Renderer) prepare(req *http.Request, lang string, status int, page any)
 		name, titleKey = pageSecurity, "security.title"
 	case TOTPEnrolPage:
 		name, titleKey, errorKey = pageEnrol, "enrol.title", p.ErrorKey
+		if p.Passkey != nil {
+			script = r.passkeyJS
+		}
 	case RecoveryCodesPage:
 		name, titleKey = pageRecovery, "recovery.title"
 	case PasskeyEnrolPage:
