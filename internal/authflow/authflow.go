@@ -270,10 +270,13 @@ type state struct {
 	Consented    bool   `json:"consented,omitempty"`
 }
 
-// txn is a loaded transaction.
+// txn is a loaded transaction. A sign-in that Start finishes at once
+// (single sign-on) is never stored: stored is false until a page needs
+// it (save, redirect).
 type txn struct {
 	storage.SignIn
-	st state
+	st     state
+	stored bool
 }
 
 // maxState bounds what one transaction stores: a request is a few
@@ -301,12 +304,8 @@ func (e *Engine) Start(w http.ResponseWriter, r *http.Request, req Request) {
 	}
 	now := e.now().UTC()
 	t.SignIn = storage.SignIn{
-		BrowserHash: hash, Source: remoteHost(r), Protocol: req.Protocol, ProtocolRef: req.ProtocolRef,
+		ID: storage.NewID(), BrowserHash: hash, Source: remoteHost(r), Protocol: req.Protocol, ProtocolRef: req.ProtocolRef,
 		ClientID: req.ClientID, Data: data, CreatedAt: now, ExpiresAt: now.Add(e.ttl),
-	}
-	if err := e.store.CreateSignIn(r.Context(), &t.SignIn); err != nil {
-		e.web.Error(w, r, http.StatusInternalServerError, "error.title", "error.generic", err)
-		return
 	}
 	e.next(w, r, t)
 }
@@ -352,7 +351,7 @@ func (e *Engine) load(w http.ResponseWriter, r *http.Request, id string) (*txn, 
 		e.web.Render(w, r, http.StatusBadRequest, messagePage(http.StatusBadRequest, "error.title", "error.other_browser", ""))
 		return nil, false
 	}
-	t := &txn{SignIn: s}
+	t := &txn{SignIn: s, stored: true}
 	if err := json.Unmarshal(s.Data, &t.st); err != nil {
 		e.web.Error(w, r, http.StatusInternalServerError, "error.title", "error.generic", fmt.Errorf("authflow: sign-in %s: %w", s.ID, err))
 		return nil, false
@@ -370,7 +369,25 @@ func (e *Engine) save(ctx context.Context, t *txn) error {
 		return fmt.Errorf("authflow: sign-in state of %d bytes", len(data))
 	}
 	t.Data = data
+	if !t.stored {
+		if err := e.store.CreateSignIn(ctx, &t.SignIn); err != nil {
+			return err
+		}
+		t.stored = true
+		return nil
+	}
 	return e.store.UpdateSignIn(ctx, t.ID, data)
+}
+
+// forget deletes the transaction, if it was stored.
+func (e *Engine) forget(ctx context.Context, t *txn) {
+	if !t.stored {
+		return
+	}
+	if err := e.store.DeleteSignIn(ctx, t.ID); err != nil && !errors.Is(err, storage.ErrNotFound) {
+		e.log.WarnContext(ctx, "delete sign-in", "err", err)
+	}
+	t.stored = false
 }
 
 // application returns the transaction's application (ok=false with an
@@ -404,12 +421,18 @@ func (e *Engine) record(ctx context.Context, ev audit.Event) {
 
 // fail ends the transaction and hands the failure to its front end.
 func (e *Engine) fail(w http.ResponseWriter, r *http.Request, t *txn, code, description string) {
-	_ = e.store.DeleteSignIn(r.Context(), t.ID)
+	e.forget(r.Context(), t)
 	e.frontends[t.Protocol].Fail(w, r, t.SignIn, Failure{Code: code, Description: description})
 }
 
 // redirect sends the browser to one of the engine's pages for t.
 func (e *Engine) redirect(w http.ResponseWriter, r *http.Request, path string, t *txn, extra ...string) {
+	if !t.stored {
+		if err := e.save(r.Context(), t); err != nil {
+			e.web.Error(w, r, http.StatusInternalServerError, "error.title", "error.generic", err)
+			return
+		}
+	}
 	q := url.Values{web.FieldRequest: {t.ID}}
 	for i := 0; i+1 < len(extra); i += 2 {
 		q.Set(extra[i], extra[i+1])
@@ -525,7 +548,7 @@ func (e *Engine) chooseMembership(w http.ResponseWriter, r *http.Request, t *txn
 			e.fail(w, r, t, FailAccessDenied, "no membership grants access to this application")
 			return
 		}
-		_ = e.store.DeleteSignIn(ctx, t.ID)
+		e.forget(ctx, t)
 		e.web.Render(w, r, http.StatusForbidden, messagePage(http.StatusForbidden, "refused.title", "refused.message", ""))
 	case len(eligible) == 1 && !t.st.Req.has(PromptSelectAccount):
 		e.consentOrDone(w, r, t, app, sess, eligible[0])
@@ -622,9 +645,7 @@ func (e *Engine) consentNeeded(ctx context.Context, t *txn, app storage.Applicat
 
 // done ends the transaction and hands the sign-in to its front end.
 func (e *Engine) done(w http.ResponseWriter, r *http.Request, t *txn, sess storage.Session, m storage.Membership) {
-	if err := e.store.DeleteSignIn(r.Context(), t.ID); err != nil && !errors.Is(err, storage.ErrNotFound) {
-		e.log.WarnContext(r.Context(), "delete sign-in", "err", err)
-	}
+	e.forget(r.Context(), t)
 	e.frontends[t.Protocol].Complete(w, r, Result{Session: sess, Membership: m, SignIn: t.SignIn})
 }
 

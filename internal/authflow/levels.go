@@ -25,7 +25,11 @@ const (
 // is asked. Essential levels come first: the lowest of them TNO can
 // reach; then the policies that apply to the application and the
 // person; then the first preferred level TNO can reach.
-func (e *Engine) target(ctx context.Context, t *txn, app storage.Application, personID string) (level, why string, err error) {
+//
+// have is the level reached so far: from the highest level TNO reaches,
+// no policy can ask more, and the policies are not looked up (single
+// sign-on at eidas2 costs no query for them).
+func (e *Engine) target(ctx context.Context, t *txn, app storage.Application, personID, have string) (level, why string, err error) {
 	if len(t.st.Req.Essential) > 0 {
 		for _, v := range t.st.Req.Essential {
 			if session.Reachable(v) && (level == "" || session.Rank(v) < session.Rank(level)) {
@@ -37,10 +41,13 @@ func (e *Engine) target(ctx context.Context, t *txn, app storage.Application, pe
 		}
 		why = byRequest
 	}
-	if p, err := e.policyLevel(ctx, app, personID); err != nil {
-		return "", "", err
-	} else if p != "" && session.Rank(p) > session.Rank(level) {
-		level, why = p, byPolicy
+	supported := session.SupportedACRs()
+	if session.Rank(have) < session.Rank(supported[len(supported)-1]) {
+		if p, err := e.policyLevel(ctx, app, personID); err != nil {
+			return "", "", err
+		} else if p != "" && session.Rank(p) > session.Rank(level) {
+			level, why = p, byPolicy
+		}
 	}
 	if level != "" {
 		return level, why, nil
@@ -177,7 +184,7 @@ func (e *Engine) continueAuthentication(w http.ResponseWriter, r *http.Request, 
 	if !ok {
 		return
 	}
-	if target, why, err := e.target(ctx, t, app, person.ID); err != nil {
+	if target, why, err := e.target(ctx, t, app, person.ID, acr); err != nil {
 		e.web.Error(w, r, http.StatusInternalServerError, "error.title", "error.generic", err)
 		return
 	} else if why != byNone && !session.Satisfies(acr, target) {
@@ -273,7 +280,7 @@ func (e *Engine) proceed(w http.ResponseWriter, r *http.Request, t *txn, sess st
 	if !ok {
 		return
 	}
-	target, why, err := e.target(ctx, t, app, sess.PersonID)
+	target, why, err := e.target(ctx, t, app, sess.PersonID, session.Level(sess.ACR, sess.AMR))
 	if err != nil {
 		e.web.Error(w, r, http.StatusInternalServerError, "error.title", "error.generic", err)
 		return

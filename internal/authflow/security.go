@@ -265,6 +265,7 @@ func (e *Engine) newLocalTxn(w http.ResponseWriter, r *http.Request, st state) (
 	if err := e.store.CreateSignIn(r.Context(), &t.SignIn); err != nil {
 		return nil, err
 	}
+	t.stored = true
 	return t, nil
 }
 
