@@ -1,8 +1,10 @@
 package authflow
 
 import (
+	"context"
 	"errors"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 
@@ -214,4 +216,142 @@ func (e *Engine) handleConsentSubmit(w http.ResponseWriter, r *http.Request) {
 	e.log.InfoContext(ctx, "consent given", "client_id", app.ClientID, "person_id", sess.PersonID, "scope", strings.Join(c.Scopes, " "))
 	t.st.Consented = true
 	e.done(w, r, t, sess, m)
+}
+
+// chooseMembership goes on once the person is signed in at the level
+// asked: the membership is the one chosen earlier, the one the SIRET hint
+// names, the only one eligible (unless prompt=select_account), or else
+// the chooser's.
+func (e *Engine) chooseMembership(w http.ResponseWriter, r *http.Request, t *txn, app storage.Application, sess storage.Session) {
+	ctx := r.Context()
+	eligible, err := e.eligibleFor(ctx, app, sess.PersonID)
+	if err != nil {
+		e.web.Error(w, r, http.StatusInternalServerError, "error.title", "error.generic", err)
+		return
+	}
+	if t.st.MembershipID != "" {
+		if i := slices.IndexFunc(eligible, func(m storage.Membership) bool { return m.ID == t.st.MembershipID }); i >= 0 {
+			e.consentOrDone(w, r, t, app, sess, eligible[i])
+			return
+		}
+	}
+	if m, ok, err := e.hintedMembership(ctx, t, eligible); err != nil {
+		e.web.Error(w, r, http.StatusInternalServerError, "error.title", "error.generic", err)
+		return
+	} else if ok {
+		e.consentOrDone(w, r, t, app, sess, m)
+		return
+	}
+	switch {
+	case len(eligible) == 0:
+		e.log.InfoContext(ctx, "sign-in: no eligible membership", "client_id", app.ClientID, "person_id", sess.PersonID)
+		if t.st.Req.has(PromptNone) {
+			e.fail(w, r, t, FailAccessDenied, "no membership grants access to this application")
+			return
+		}
+		e.forget(ctx, t)
+		e.web.Render(w, r, http.StatusForbidden, messagePage(http.StatusForbidden, "refused.title", "refused.message", ""))
+	case len(eligible) == 1 && !t.st.Req.has(PromptSelectAccount):
+		e.consentOrDone(w, r, t, app, sess, eligible[0])
+	case t.st.Req.has(PromptNone):
+		e.fail(w, r, t, FailAccountSelection, "the person must choose an organization")
+	default:
+		e.redirect(w, r, PathSelect, t)
+	}
+}
+
+func (e *Engine) eligibleFor(ctx context.Context, app storage.Application, personID string) ([]storage.Membership, error) {
+	ms, err := e.store.ListPersonMemberships(ctx, personID)
+	if err != nil {
+		return nil, err
+	}
+	return e.eligible(app, ms, e.now()), nil
+}
+
+// hintedMembership returns the one eligible membership in the
+// organization whose SIRET the request's hint names (ProConnect's
+// siret_hint): the person acts for it without the chooser. ok=false
+// without a hint, with prompt=select_account, or when no (or more than
+// one) eligible membership is there.
+func (e *Engine) hintedMembership(ctx context.Context, t *txn, eligible []storage.Membership) (storage.Membership, bool, error) {
+	if t.st.Req.SiretHint == "" || t.st.Req.has(PromptSelectAccount) || len(eligible) == 0 {
+		return storage.Membership{}, false, nil
+	}
+	var found []storage.Membership
+	for _, m := range eligible {
+		org, err := e.store.GetOrganization(ctx, m.OrgID)
+		if err != nil {
+			return storage.Membership{}, false, err
+		}
+		if org.SIRET == t.st.Req.SiretHint {
+			found = append(found, m)
+		}
+	}
+	if len(found) != 1 {
+		return storage.Membership{}, false, nil
+	}
+	return found[0], true, nil
+}
+
+// consentOrDone goes on once the membership is known: to the consent page
+// if the person must be asked (consent_required with prompt=none), else
+// to the front end.
+func (e *Engine) consentOrDone(w http.ResponseWriter, r *http.Request, t *txn, app storage.Application, sess storage.Session, m storage.Membership) {
+	need, err := e.consentNeeded(r.Context(), t, app, sess.PersonID)
+	if err != nil {
+		e.web.Error(w, r, http.StatusInternalServerError, "error.title", "error.generic", err)
+		return
+	}
+	switch {
+	case !need:
+		e.done(w, r, t, sess, m)
+	case t.st.Req.has(PromptNone):
+		e.fail(w, r, t, FailConsentRequired, "the person must allow the application to receive their information")
+	default:
+		t.st.MembershipID = m.ID
+		if err := e.save(r.Context(), t); err != nil {
+			e.web.Error(w, r, http.StatusInternalServerError, "error.title", "error.generic", err)
+			return
+		}
+		e.redirect(w, r, PathConsent, t, web.FieldMembership, m.ID)
+	}
+}
+
+// consentNeeded reports whether the person must be asked before the
+// application receives what the request's scopes cover. A first-party
+// application (one the owning organization approved for its people)
+// never asks. Others ask with prompt=consent (once per sign-in), and
+// otherwise unless the recorded consent covers every scope requested.
+func (e *Engine) consentNeeded(ctx context.Context, t *txn, app storage.Application, personID string) (bool, error) {
+	if app.FirstParty || t.st.Consented {
+		return false, nil
+	}
+	if t.st.Req.has(PromptConsent) {
+		return true, nil
+	}
+	c, err := e.store.GetConsent(ctx, personID, app.ClientID)
+	if errors.Is(err, storage.ErrNotFound) {
+		return true, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	for _, s := range t.st.Req.Scopes {
+		if !slices.Contains(c.Scopes, s) {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+// signedInAs tells the chooser and consent pages who is signed in, with
+// « Changer de compte »: a link to the login page of the same sign-in.
+// Following it changes nothing; signing in there opens a new session,
+// which ends this one (and tells its applications).
+func (e *Engine) signedInAs(ctx context.Context, sess storage.Session, t *txn) (*web.SignedIn, error) {
+	person, err := e.store.GetPerson(ctx, sess.PersonID)
+	if err != nil {
+		return nil, err
+	}
+	return &web.SignedIn{Name: personName(person), SwitchURL: e.basePath + PathLogin + "?request=" + url.QueryEscape(t.ID)}, nil
 }
