@@ -1,7 +1,6 @@
 package authflow
 
 import (
-	"errors"
 	"net/http"
 
 	"github.com/territoires-ouverts/tno/internal/audit"
@@ -85,37 +84,16 @@ func (e *Engine) handleSignInEnrol(w http.ResponseWriter, r *http.Request) {
 		e.restart(w, r, t)
 		return
 	}
-	secret, err := totp.ParseSecret(t.st.Enrol)
+	name, codes, errKey, err := e.enrolTOTP(r, person, t.st.Enrol)
 	if err != nil {
 		e.web.Error(w, r, http.StatusInternalServerError, "error.title", "error.generic", err)
 		return
 	}
-	step, err := totp.Verify(secret, r.PostForm.Get(fieldCode), e.now(), 0)
-	if err != nil {
-		key := "factor.invalid_totp"
-		if errors.Is(err, totp.ErrMalformed) {
-			key = "factor.malformed_totp"
-		}
-		e.renderSignInEnrol(w, r, t, person, http.StatusBadRequest, key)
+	if errKey != "" {
+		e.renderSignInEnrol(w, r, t, person, http.StatusBadRequest, errKey)
 		return
 	}
-	codes, err := newRecoveryCodes()
-	if err != nil {
-		e.web.Error(w, r, http.StatusInternalServerError, "error.title", "error.generic", err)
-		return
-	}
-	name := factorName(r.PostForm.Get(fieldName), web.T(web.Lang(r), "enrol.default_name"))
 	now := e.now().UTC()
-	err = e.replaceFactors(r, person.ID, []string{storage.FactorTOTP, storage.FactorRecovery}, func(add func(storage.Factor) error) error {
-		if err := add(storage.Factor{Kind: storage.FactorTOTP, Name: name, Secret: secret.Base32(), LastStep: step, CreatedAt: now}); err != nil {
-			return err
-		}
-		return addRecoveryCodes(add, codes, now)
-	})
-	if err != nil {
-		e.web.Error(w, r, http.StatusInternalServerError, "error.title", "error.generic", err)
-		return
-	}
 	e.log.InfoContext(ctx, "factor enrolled at sign-in", "client_id", t.ClientID, "person_id", person.ID, "kind", storage.FactorTOTP)
 	e.record(ctx, audit.Event{Type: audit.FactorEnrolled, PersonID: person.ID, ClientID: t.ClientID,
 		Details: map[string]string{"kind": storage.FactorTOTP, "name": name, "at": "sign-in"}})

@@ -201,40 +201,18 @@ func (e *Engine) handleTOTPConfirm(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ctx := r.Context()
-	secret, err := totp.ParseSecret(t.st.Enrol)
+	name, codes, errKey, err := e.enrolTOTP(r, person, t.st.Enrol)
 	if err != nil {
 		e.web.Error(w, r, http.StatusInternalServerError, "error.title", "error.generic", err)
 		return
 	}
-	step, err := totp.Verify(secret, r.PostForm.Get(fieldCode), e.now(), 0)
-	if err != nil {
-		key := "factor.invalid_totp"
-		if errors.Is(err, totp.ErrMalformed) {
-			key = "factor.malformed_totp"
-		}
-		page, perr := e.enrolPage(r, t, person, key)
-		if perr != nil {
-			e.web.Error(w, r, http.StatusInternalServerError, "error.title", "error.generic", perr)
+	if errKey != "" {
+		page, err := e.enrolPage(r, t, person, errKey)
+		if err != nil {
+			e.web.Error(w, r, http.StatusInternalServerError, "error.title", "error.generic", err)
 			return
 		}
 		e.web.Render(w, r, http.StatusBadRequest, page)
-		return
-	}
-	name := factorName(r.PostForm.Get(fieldName), web.T(web.Lang(r), "enrol.default_name"))
-	codes, err := newRecoveryCodes()
-	if err != nil {
-		e.web.Error(w, r, http.StatusInternalServerError, "error.title", "error.generic", err)
-		return
-	}
-	now := e.now().UTC()
-	err = e.replaceFactors(r, person.ID, []string{storage.FactorTOTP, storage.FactorRecovery}, func(add func(storage.Factor) error) error {
-		if err := add(storage.Factor{Kind: storage.FactorTOTP, Name: name, Secret: secret.Base32(), LastStep: step, CreatedAt: now}); err != nil {
-			return err
-		}
-		return addRecoveryCodes(add, codes, now)
-	})
-	if err != nil {
-		e.web.Error(w, r, http.StatusInternalServerError, "error.title", "error.generic", err)
 		return
 	}
 	_ = e.store.DeleteSignIn(ctx, t.ID)
@@ -243,6 +221,37 @@ func (e *Engine) handleTOTPConfirm(w http.ResponseWriter, r *http.Request) {
 		Details: map[string]string{"kind": storage.FactorTOTP, "name": name}})
 	e.notify(r, person, noticeTOTPEnrolled)
 	e.web.Render(w, r, http.StatusOK, web.RecoveryCodesPage{Codes: codes, ContinueURL: e.basePath + PathSecurity + "?notice=enrolled"})
+}
+
+// enrolTOTP checks the first code posted for the authenticator app being
+// enrolled with secret, then stores it for person (replacing an earlier
+// app) with 10 new recovery codes, returned to be shown once. A code that
+// is wrong or malformed gives errKey, the page's message, and stores
+// nothing.
+func (e *Engine) enrolTOTP(r *http.Request, person storage.Person, secretB32 string) (name string, codes []string, errKey string, err error) {
+	secret, err := totp.ParseSecret(secretB32)
+	if err != nil {
+		return "", nil, "", err
+	}
+	step, verr := totp.Verify(secret, r.PostForm.Get(fieldCode), e.now(), 0)
+	switch {
+	case errors.Is(verr, totp.ErrMalformed):
+		return "", nil, "factor.malformed_totp", nil
+	case verr != nil:
+		return "", nil, "factor.invalid_totp", nil
+	}
+	name = factorName(r.PostForm.Get(fieldName), web.T(web.Lang(r), "enrol.default_name"))
+	if codes, err = newRecoveryCodes(); err != nil {
+		return "", nil, "", err
+	}
+	now := e.now().UTC()
+	err = e.replaceFactors(r, person.ID, []string{storage.FactorTOTP, storage.FactorRecovery}, func(add func(storage.Factor) error) error {
+		if err := add(storage.Factor{Kind: storage.FactorTOTP, Name: name, Secret: secret.Base32(), LastStep: step, CreatedAt: now}); err != nil {
+			return err
+		}
+		return addRecoveryCodes(add, codes, now)
+	})
+	return name, codes, "", err
 }
 
 // newLocalTxn stores a transaction of the local front end for a
