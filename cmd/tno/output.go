@@ -135,10 +135,19 @@ func explain(what string, err error) error {
 	case errors.As(err, &tf), errors.As(err, &af):
 		return &validationError{what: what, err: err}
 	case errors.Is(err, storage.ErrConflict):
-		return fmt.Errorf("%s already exists: %w", what, err)
+		// The database's own words (« UNIQUE constraint failed: … ») mean
+		// nothing to the person typing: what already exists is enough.
+		return &conflictError{what: what}
 	}
 	return err
 }
+
+// conflictError is an object that already exists; it matches
+// storage.ErrConflict.
+type conflictError struct{ what string }
+
+func (e *conflictError) Error() string { return e.what + " already exists" }
+func (e *conflictError) Unwrap() error { return storage.ErrConflict }
 
 // Lookups by the names the command line uses.
 

@@ -3,6 +3,7 @@ package config
 import (
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -166,6 +167,7 @@ func LoadWithOverrides(path string, environ []string, o Overrides) (Config, erro
 	}
 	errs = append(errs, applyEnv(&c, environ)...)
 	o.apply(&c)
+	c.deriveIssuer()
 	errs = append(errs, c.resolve()...)
 	errs = append(errs, c.Mail.resolve()...)
 	c.normalize()
@@ -216,6 +218,7 @@ func (c *Config) Override(o Overrides) error {
 		n.Database.DSN = "" // the default path: resolve it again below
 	}
 	o.apply(&n)
+	n.deriveIssuer()
 	if n.Database.Driver == DriverSQLite && n.Database.DSN == "" && n.DataDir != "" {
 		n.Database.DSN = defaultSQLitePath(n.DataDir)
 	}
@@ -248,8 +251,41 @@ func (c *Config) resolve() []error {
 	return nil
 }
 
+// deriveIssuer follows the listen address when the issuer was left at
+// its default and TNO listens elsewhere on this machine (tno serve
+// --listen 127.0.0.1:46030 alone): the default issuer would name a port
+// nothing listens on. A listen address of another machine leaves the
+// issuer as it is (it must then be set: an https URL).
+func (c *Config) deriveIssuer() {
+	d := Default()
+	if c.Issuer != d.Issuer || c.Listen == d.Listen {
+		return
+	}
+	host, port, err := net.SplitHostPort(c.Listen)
+	if err != nil || port == "" {
+		return
+	}
+	switch {
+	case host == "localhost":
+	case host == "", host == "0.0.0.0", host == "::":
+		host = "127.0.0.1"
+	default:
+		ip := net.ParseIP(host)
+		if ip == nil || !ip.IsLoopback() {
+			return
+		}
+	}
+	c.Issuer = "http://" + net.JoinHostPort(host, port)
+}
+
 // normalize puts values in canonical form before validation.
 func (c *Config) normalize() {
+	// A PostgreSQL URL chooses its driver: without database.driver, a
+	// postgres:// DSN would otherwise name a SQLite file in a folder
+	// called "postgres:".
+	if c.Database.Driver == DriverSQLite && isPostgresURL(c.Database.DSN) {
+		c.Database.Driver = DriverPostgres
+	}
 	// Keep at least "scheme://": an issuer of only slashes is reported
 	// by Validate as written.
 	if i := strings.Index(c.Issuer, "://"); i >= 0 {
@@ -257,6 +293,12 @@ func (c *Config) normalize() {
 			c.Issuer = strings.TrimSuffix(c.Issuer, "/")
 		}
 	}
+}
+
+// isPostgresURL reports whether dsn is a PostgreSQL connection URL.
+func isPostgresURL(dsn string) bool {
+	d := strings.ToLower(strings.TrimSpace(dsn))
+	return strings.HasPrefix(d, "postgres://") || strings.HasPrefix(d, "postgresql://")
 }
 
 func defaultSQLitePath(dataDir string) string {

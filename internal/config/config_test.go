@@ -189,7 +189,7 @@ territory:
 		{
 			name: "last duplicate variable wins",
 			env:  []string{"TNO_LISTEN=127.0.0.1:1", "TNO_LISTEN=127.0.0.1:2"},
-			want: want(func(c *Config) { c.Listen = "127.0.0.1:2" }),
+			want: want(func(c *Config) { c.Listen, c.Issuer = "127.0.0.1:2", "http://127.0.0.1:2" }),
 		},
 		{
 			name: "sqlite default path follows data_dir",
@@ -512,5 +512,50 @@ func TestParseTrustedProxies(t *testing.T) {
 	c.TrustedProxies = "not-an-address"
 	if err := c.Validate(); err == nil || !strings.Contains(err.Error(), "trusted_proxies") {
 		t.Errorf("Validate = %v, want a trusted_proxies error", err)
+	}
+}
+
+// TestNewUserOverrides: what a new user types on the command line works
+// as they mean it: a PostgreSQL URL alone selects PostgreSQL; --listen
+// alone on this machine moves the default issuer with it.
+func TestNewUserOverrides(t *testing.T) {
+	c, err := LoadWithOverrides("", nil, Overrides{DatabaseDSN: "postgres://tno@db.exemple.fr/tno?sslmode=verify-full"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Database.Driver != DriverPostgres || c.Database.DSN != "postgres://tno@db.exemple.fr/tno?sslmode=verify-full" {
+		t.Errorf("a postgres:// DSN alone: driver %q, DSN %q", c.Database.Driver, c.Database.DSN)
+	}
+	if c, err = LoadWithOverrides("", []string{"TNO_DATABASE_DSN=postgresql://tno@127.0.0.1/tno"}, Overrides{}); err != nil || c.Database.Driver != DriverPostgres {
+		t.Errorf("TNO_DATABASE_DSN=postgresql://…: driver %q, %v", c.Database.Driver, err)
+	}
+	for listen, issuer := range map[string]string{
+		"127.0.0.1:46030": "http://127.0.0.1:46030",
+		":9000":           "http://127.0.0.1:9000",
+		"localhost:8081":  "http://localhost:8081",
+		"[::1]:8082":      "http://[::1]:8082",
+		"127.0.0.1:8080":  "http://127.0.0.1:8080",
+	} {
+		c, err := LoadWithOverrides("", nil, Overrides{Listen: listen})
+		if err != nil {
+			t.Errorf("--listen %s: %v", listen, err)
+			continue
+		}
+		if c.Issuer != issuer {
+			t.Errorf("--listen %s: issuer %q, want %q", listen, c.Issuer, issuer)
+		}
+	}
+	// An issuer given is kept, whatever the listen address.
+	c, err = LoadWithOverrides("", nil, Overrides{Listen: "127.0.0.1:46030", Issuer: "http://127.0.0.1:8443"})
+	if err != nil || c.Issuer != "http://127.0.0.1:8443" {
+		t.Errorf("explicit issuer: %q, %v", c.Issuer, err)
+	}
+	// Override (serve's second pass) derives the same way.
+	d, err := Load("", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Override(Overrides{Listen: "127.0.0.1:46031"}); err != nil || d.Issuer != "http://127.0.0.1:46031" {
+		t.Errorf("Override --listen: issuer %q, %v", d.Issuer, err)
 	}
 }

@@ -342,6 +342,10 @@ func (p *Provider) handleAuthorize(w http.ResponseWriter, r *http.Request) {
 func (p *Provider) authorize(w http.ResponseWriter, r *http.Request, form url.Values, pushed bool) {
 	pa := p.parseAuthorize(r, form)
 	if pa.pageMessage != "" {
+		// Shown to the person, never sent to the application: the
+		// operator needs it in the log to fix the application's settings.
+		p.log.InfoContext(r.Context(), "authorization request refused on a page", "reason", pa.pageMessage,
+			"client_id", truncateLog(form.Get("client_id")), "redirect_uri", truncateLog(form.Get("redirect_uri")), "detail", pa.pageDetail)
 		p.web.Render(w, r, http.StatusBadRequest, messagePage(http.StatusBadRequest, pa.pageTitle, pa.pageMessage, pa.pageDetail))
 		return
 	}
@@ -377,4 +381,18 @@ func (p *Provider) authorize(w http.ResponseWriter, r *http.Request, form url.Va
 		return
 	}
 	p.flow.Start(w, r, signInRequest(pa.req))
+}
+
+// truncateLog bounds a value a caller chose before it reaches the log.
+func truncateLog(s string) string {
+	const max = 256
+	if len(s) <= max {
+		return s
+	}
+	for i := max; i > 0; i-- {
+		if utf8.RuneStart(s[i]) {
+			return s[:i] + "…"
+		}
+	}
+	return ""
 }
