@@ -181,6 +181,10 @@ func TestPeopleMembershipsApps(t *testing.T) {
 		"--service", "Direction du numérique", "--title", "Chargée de mission", "--from", "2026-01-01")
 	c.ok("membership", "create", "--person", "jdupont", "--org", "ville-a", "--kind", "elu", "--from", "2020-07-01")
 	c.ok("mandate", "add", "--person", "jdupont", "--org", "ville-a", "--function", "Maire", "--from", "2020-07-04")
+	// A mandate cannot start before the membership it belongs to.
+	if stderr := c.fail(1, "mandate", "add", "--person", "jdupont", "--org", "ville-a", "--function", "Adjointe", "--from", "2020-03-15"); !strings.Contains(stderr, "starts_at") || !strings.Contains(stderr, "2020-07-01") {
+		t.Errorf("mandate before its membership: %s", stderr)
+	}
 	c.fail(1, "mandate", "add", "--person", "jdupont", "--org", "metropole", "--function", "Maire")
 	c.fail(1, "membership", "create", "--person", "jdupont", "--org", "metropole", "--kind", "agent")
 	c.fail(1, "membership", "create", "--person", "pmartin", "--org", "metropole", "--kind", "stagiaire")

@@ -234,6 +234,9 @@ func (s *Service) AddMandate(ctx context.Context, md *storage.Mandate) error {
 	if md.StartsAt.IsZero() {
 		md.StartsAt = m.ValidFrom
 	}
+	if md.StartsAt.Before(m.ValidFrom) {
+		errs = append(errs, fieldErr("starts_at", "before_membership", "must not be before the membership starts (%s)", m.ValidFrom.UTC().Format(time.DateOnly)))
+	}
 	if md.EndsAt != nil && !md.EndsAt.After(md.StartsAt) {
 		errs = append(errs, fieldErr("ends_at", "before_start", "must be after starts_at"))
 	}
