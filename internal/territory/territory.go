@@ -235,7 +235,13 @@ func (s *Service) AddMandate(ctx context.Context, md *storage.Mandate) error {
 		md.StartsAt = m.ValidFrom
 	}
 	if md.StartsAt.Before(m.ValidFrom) {
-		errs = append(errs, fieldErr("starts_at", "before_membership", "must not be before the membership starts (%s)", m.ValidFrom.UTC().Format(time.DateOnly)))
+		if sameDay(md.StartsAt, m.ValidFrom) {
+			// "--from today" for a membership created a moment ago: the
+			// mandate starts with the membership.
+			md.StartsAt = m.ValidFrom
+		} else {
+			errs = append(errs, fieldErr("starts_at", "before_membership", "must not be before the membership starts (%s)", m.ValidFrom.Local().Format(time.DateOnly)))
+		}
 	}
 	if md.EndsAt != nil && !md.EndsAt.After(md.StartsAt) {
 		errs = append(errs, fieldErr("ends_at", "before_start", "must be after starts_at"))
@@ -259,4 +265,11 @@ func (s *Service) ActiveMandates(ctx context.Context, orgID, membershipID string
 		}
 	}
 	return out, nil
+}
+
+// sameDay reports whether a and b fall on the same local calendar day.
+func sameDay(a, b time.Time) bool {
+	ay, am, ad := a.Local().Date()
+	by, bm, bd := b.Local().Date()
+	return ay == by && am == bm && ad == bd
 }
