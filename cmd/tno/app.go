@@ -25,6 +25,9 @@ func runApp(ctx context.Context, env *cliEnv, args []string) error {
 	}, args)
 }
 
+// newApps returns the applications' use cases on st.
+func newApps(st storage.Store) (*apps.Service, error) { return apps.New(apps.Options{Store: st}) }
+
 // appView is an application as the CLI prints it in JSON. The secret
 // hash is never shown.
 type appView struct {
@@ -78,12 +81,20 @@ type appFlags struct {
 }
 
 func (f *appFlags) register(fs *flag.FlagSet, create bool) {
+	// Only create has required flags and defaults: update changes what it
+	// is given and keeps the rest.
+	nameUsage := "new name shown to people"
+	redirectUsage := "redirect URI, exact match (repeatable; replaces the list, which keeps at least one)"
+	typeDefault := ""
 	if create {
 		fs.StringVar(&f.org, "org", "", "owner organization slug (required)")
+		nameUsage = "name shown to people (required)"
+		redirectUsage = "redirect URI, exact match, repeatable (required)"
+		typeDefault = storage.ClientConfidential
 	}
-	fs.StringVar(&f.name, "name", "", "name shown to people (required)")
-	fs.StringVar(&f.typ, "type", storage.ClientConfidential, "confidential (server-side, has a secret) or public (browser or native app, PKCE only)")
-	fs.Var(&f.redirect, "redirect-uri", "redirect URI, exact match (repeatable; at least one)")
+	fs.StringVar(&f.name, "name", "", nameUsage)
+	fs.StringVar(&f.typ, "type", typeDefault, "confidential (server-side, has a secret) or public (browser or native app, PKCE only)")
+	fs.Var(&f.redirect, "redirect-uri", redirectUsage)
 	fs.Var(&f.postLogout, "post-logout-redirect-uri", "post-logout redirect URI (repeatable)")
 	fs.Var(&f.grantOrgs, "grant-org", "another organization whose members may sign in (repeatable)")
 	fs.Var(&f.kinds, "kind", "membership kind allowed, agent or elu (repeatable; default every kind)")
@@ -159,7 +170,11 @@ func appCreate(ctx context.Context, env *cliEnv, args []string) error {
 		if err := f.apply(&a, ix, set); err != nil {
 			return err
 		}
-		secret, err := apps.New(st).Create(ctx, &a)
+		svc, err := newApps(st)
+		if err != nil {
+			return err
+		}
+		secret, err := svc.Create(ctx, cliActor, &a)
 		if err != nil {
 			return explain("application "+a.ClientID, err)
 		}
@@ -316,19 +331,21 @@ func appUpdate(ctx context.Context, env *cliEnv, args []string) error {
 		if err := f.apply(&a, ix, set); err != nil {
 			return err
 		}
-		var secret string
-		switch {
-		case !apps.UsesSecret(a):
-			a.SecretHash = "" // public, or private_key_jwt
-		case a.SecretHash == "":
-			secret, a.SecretHash = apps.NewSecret()
-		}
 		after := newAppView(ix, a)
+		// The secret follows the authentication method (apps.Service.Update):
+		// compare what the person can change.
+		after.HasSecret = apps.UsesSecret(a) && a.SecretHash != ""
+		before.HasSecret = after.HasSecret
 		if sameApp(before, after) {
 			fmt.Fprintf(env.stdout, "unchanged application %s\n", a.ClientID)
 			return nil
 		}
-		if err := apps.New(st).Update(ctx, &a); err != nil {
+		svc, err := newApps(st)
+		if err != nil {
+			return err
+		}
+		secret, err := svc.Update(ctx, cliActor, &a)
+		if err != nil {
 			return explain("application "+a.ClientID, err)
 		}
 		fmt.Fprintf(env.stdout, "updated application %s\n", a.ClientID)
@@ -362,7 +379,11 @@ func appRotateSecret(ctx context.Context, env *cliEnv, args []string) error {
 		if err != nil {
 			return err
 		}
-		secret, err := apps.New(st).RotateSecret(ctx, a.OrgID, a.ID)
+		svc, err := newApps(st)
+		if err != nil {
+			return err
+		}
+		secret, err := svc.RotateSecret(ctx, cliActor, a.OrgID, a.ID)
 		if err != nil {
 			return explain("application "+a.ClientID, err)
 		}
@@ -397,13 +418,17 @@ func appSetDisabled(ctx context.Context, env *cliEnv, args []string, disable boo
 		if err != nil {
 			return err
 		}
-		if a.Disabled == disable {
+		svc, err := newApps(st)
+		if err != nil {
+			return err
+		}
+		changed, err := svc.SetDisabled(ctx, cliActor, a.OrgID, a.ID, disable)
+		if err != nil {
+			return err
+		}
+		if !changed {
 			fmt.Fprintf(env.stdout, "application %s was already %sd\n", a.ClientID, verb)
 			return nil
-		}
-		a.Disabled = disable
-		if err := st.UpdateApplication(ctx, &a); err != nil {
-			return err
 		}
 		fmt.Fprintf(env.stdout, "%sd application %s\n", verb, a.ClientID)
 		return nil

@@ -104,10 +104,10 @@ type applyPerson struct {
 	Username      string            `yaml:"username"`
 	GivenName     string            `yaml:"given_name"`
 	FamilyName    string            `yaml:"family_name"`
-	UsualName     string            `yaml:"usual_name"`
-	Email         string            `yaml:"email"`
-	EmailVerified bool              `yaml:"email_verified"`
-	Phone         string            `yaml:"phone"`
+	UsualName     *string           `yaml:"usual_name"` // nil: not named, left as it is
+	Email         *string           `yaml:"email"`
+	EmailVerified *bool             `yaml:"email_verified"`
+	Phone         *string           `yaml:"phone"`
 	PasswordFile  string            `yaml:"password_file"`
 	Memberships   []applyMembership `yaml:"memberships"`
 }
@@ -115,10 +115,10 @@ type applyPerson struct {
 type applyMembership struct {
 	Org      string         `yaml:"org"`
 	Kind     string         `yaml:"kind"`
-	Service  string         `yaml:"service"`
-	Title    string         `yaml:"title"`
-	Email    string         `yaml:"email"`
-	Phone    string         `yaml:"phone"`
+	Service  *string        `yaml:"service"` // nil: not named, left as it is
+	Title    *string        `yaml:"title"`
+	Email    *string        `yaml:"email"`
+	Phone    *string        `yaml:"phone"`
 	From     string         `yaml:"from"`
 	Until    string         `yaml:"until"`
 	Mandates []applyMandate `yaml:"mandates"`

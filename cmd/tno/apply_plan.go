@@ -31,8 +31,24 @@ type plan struct {
 	apps   []planApp
 }
 
+// optional returns *p, or "" when the file does not name the field.
+func optional[T any](p *T) T {
+	var zero T
+	if p == nil {
+		return zero
+	}
+	return *p
+}
+
+// named lists the optional fields a file names: only those are changed
+// on an existing record; what it does not name is left alone.
+type named map[string]bool
+
+func nameFields(fields map[string]bool) named { return named(fields) }
+
 type planPerson struct {
 	p           storage.Person
+	named       named
 	password    string // from password_file; set only if the person is new
 	memberships []planMembership
 }
@@ -40,6 +56,7 @@ type planPerson struct {
 type planMembership struct {
 	org      string // slug
 	m        storage.Membership
+	named    named
 	fromSet  bool
 	mandates []planMandate
 }
@@ -204,7 +221,7 @@ func buildPlan(ctx context.Context, st storage.Store, f *applyFile, dir string) 
 func (pl *planner) person(where string, in applyPerson, seen map[string]bool) (planPerson, error) {
 	rec := storage.Person{
 		Username: territory.NormalizeUsername(in.Username), GivenName: in.GivenName, FamilyName: in.FamilyName,
-		UsualName: in.UsualName, Email: in.Email, EmailVerified: in.EmailVerified, Phone: in.Phone,
+		UsualName: optional(in.UsualName), Email: optional(in.Email), EmailVerified: optional(in.EmailVerified), Phone: optional(in.Phone),
 	}
 	if err := territory.ValidatePerson(rec); err != nil {
 		pl.fail(where, err)
@@ -213,7 +230,10 @@ func (pl *planner) person(where string, in applyPerson, seen map[string]bool) (p
 		pl.failf(where, "username: %q is declared twice", rec.Username)
 	}
 	seen[rec.Username] = true
-	pp := planPerson{p: rec}
+	pp := planPerson{p: rec, named: nameFields(map[string]bool{
+		"usual_name": in.UsualName != nil, "email": in.Email != nil,
+		"email_verified": in.EmailVerified != nil, "phone": in.Phone != nil,
+	})}
 	if in.PasswordFile != "" {
 		// The password is set only on creation: an existing person's file
 		// is not even read (it may be gone once used).
@@ -251,11 +271,14 @@ func (pl *planner) membership(where string, in applyMembership) (planMembership,
 	if err := pl.checkOrgRef(where, "org", in.Org); err != nil {
 		return planMembership{}, err
 	}
-	pm := planMembership{org: in.Org, fromSet: in.From != ""}
+	pm := planMembership{org: in.Org, fromSet: in.From != "", named: nameFields(map[string]bool{
+		"service": in.Service != nil, "title": in.Title != nil, "email": in.Email != nil, "phone": in.Phone != nil,
+		"until": in.Until != "",
+	})}
 	pm.m = storage.Membership{
 		// Placeholders: ValidateMembership checks they are set.
 		PersonID: "new", OrgID: "new",
-		Kind: in.Kind, Service: in.Service, Title: in.Title, Email: in.Email, Phone: in.Phone,
+		Kind: in.Kind, Service: optional(in.Service), Title: optional(in.Title), Email: optional(in.Email), Phone: optional(in.Phone),
 	}
 	if t := pl.date(where, "from", in.From); t != nil {
 		pm.m.ValidFrom = *t

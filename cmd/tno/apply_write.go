@@ -30,7 +30,9 @@ func (a *applier) apply(ctx context.Context, p *plan) error {
 	if a.terr, err = territory.New(territory.Options{Store: a.tx}); err != nil {
 		return err
 	}
-	a.apps = apps.New(a.tx)
+	if a.apps, err = newApps(a.tx); err != nil {
+		return err
+	}
 	for _, o := range p.orgs {
 		if err := a.org(ctx, o); err != nil {
 			return err
@@ -73,7 +75,7 @@ func (a *applier) org(ctx context.Context, want storage.Organization) error {
 	what := "organization " + want.Slug
 	o, err := a.tx.GetOrganizationBySlug(ctx, want.Slug)
 	if errors.Is(err, storage.ErrNotFound) {
-		if err := a.terr.CreateOrganization(ctx, &want); err != nil {
+		if err := a.terr.CreateOrganization(ctx, cliActor, &want); err != nil {
 			return explain(what, err)
 		}
 		a.report(what, true, nil)
@@ -88,7 +90,7 @@ func (a *applier) org(ctx context.Context, want storage.Organization) error {
 	d.check("siret", o.SIRET != want.SIRET)
 	if len(d) > 0 {
 		o.Name, o.SIREN, o.SIRET = want.Name, want.SIREN, want.SIRET
-		if err := a.terr.UpdateOrganization(ctx, &o); err != nil {
+		if err := a.terr.UpdateOrganization(ctx, cliActor, &o); err != nil {
 			return explain(what, err)
 		}
 	}
@@ -103,7 +105,7 @@ func (a *applier) person(ctx context.Context, pp planPerson) error {
 	switch {
 	case errors.Is(err, storage.ErrNotFound):
 		p = want
-		if err := a.terr.CreatePerson(ctx, &p); err != nil {
+		if err := a.terr.CreatePerson(ctx, cliActor, &p, territory.NewPerson{}); err != nil {
 			return explain(what, err)
 		}
 		a.report(what, true, nil)
@@ -116,17 +118,30 @@ func (a *applier) person(ctx context.Context, pp planPerson) error {
 	case err != nil:
 		return err
 	default:
+		// Fields the file does not name are left as they are.
+		n := pp.named
 		var d diff
 		d.check("given_name", p.GivenName != want.GivenName)
 		d.check("family_name", p.FamilyName != want.FamilyName)
-		d.check("usual_name", p.UsualName != want.UsualName)
-		d.check("email", p.Email != want.Email)
-		d.check("email_verified", p.EmailVerified != want.EmailVerified)
-		d.check("phone", p.Phone != want.Phone)
+		d.check("usual_name", n["usual_name"] && p.UsualName != want.UsualName)
+		d.check("email", n["email"] && p.Email != want.Email)
+		d.check("email_verified", n["email_verified"] && p.EmailVerified != want.EmailVerified)
+		d.check("phone", n["phone"] && p.Phone != want.Phone)
 		if len(d) > 0 {
-			p.GivenName, p.FamilyName, p.UsualName = want.GivenName, want.FamilyName, want.UsualName
-			p.Email, p.EmailVerified, p.Phone = want.Email, want.EmailVerified, want.Phone
-			if err := a.terr.UpdatePerson(ctx, &p); err != nil {
+			p.GivenName, p.FamilyName = want.GivenName, want.FamilyName
+			if n["usual_name"] {
+				p.UsualName = want.UsualName
+			}
+			if n["email"] {
+				p.Email = want.Email
+			}
+			if n["email_verified"] {
+				p.EmailVerified = want.EmailVerified
+			}
+			if n["phone"] {
+				p.Phone = want.Phone
+			}
+			if err := a.terr.UpdatePerson(ctx, cliActor, "", &p); err != nil {
 				return explain(what, err)
 			}
 		}
@@ -179,30 +194,40 @@ func (a *applier) membership(ctx context.Context, p storage.Person, existing []s
 	if i < 0 {
 		m = pm.m
 		m.PersonID, m.OrgID = p.ID, o.ID
-		if err := a.terr.CreateMembership(ctx, &m); err != nil {
+		if err := a.terr.CreateMembership(ctx, cliActor, &m); err != nil {
 			return explain(what, err)
 		}
 		a.report(what, true, nil)
 	} else {
 		m = existing[i]
 		want := pm.m
+		// Fields the file does not name are left as they are (a title set
+		// with the CLI survives a file without titles).
+		n := pm.named
 		var d diff
-		d.check("service", m.Service != want.Service)
-		d.check("title", m.Title != want.Title)
-		d.check("email", m.Email != want.Email)
-		d.check("phone", m.Phone != want.Phone)
+		d.check("service", n["service"] && m.Service != want.Service)
+		d.check("title", n["title"] && m.Title != want.Title)
+		d.check("email", n["email"] && m.Email != want.Email)
+		d.check("phone", n["phone"] && m.Phone != want.Phone)
 		d.check("from", pm.fromSet && !m.ValidFrom.Equal(want.ValidFrom))
-		d.check("until", !sameTime(m.ValidUntil, want.ValidUntil))
+		d.check("until", n["until"] && !sameTime(m.ValidUntil, want.ValidUntil))
 		if len(d) > 0 {
-			m.Service, m.Title, m.Email, m.Phone, m.ValidUntil = want.Service, want.Title, want.Email, want.Phone, want.ValidUntil
+			for _, f := range []struct {
+				name     string
+				cur, new *string
+			}{{"service", &m.Service, &want.Service}, {"title", &m.Title, &want.Title}, {"email", &m.Email, &want.Email}, {"phone", &m.Phone, &want.Phone}} {
+				if n[f.name] {
+					*f.cur = *f.new
+				}
+			}
+			if n["until"] {
+				m.ValidUntil = want.ValidUntil
+			}
 			if pm.fromSet {
 				m.ValidFrom = want.ValidFrom
 			}
-			if err := territory.ValidateMembership(m); err != nil {
+			if err := a.terr.UpdateMembership(ctx, cliActor, &m); err != nil {
 				return explain(what, err)
-			}
-			if err := a.tx.UpdateMembership(ctx, &m); err != nil {
-				return fmt.Errorf("%s: %w", what, err)
 			}
 		}
 		a.report(what, false, d)
@@ -235,7 +260,7 @@ func (a *applier) mandate(ctx context.Context, m storage.Membership, existing []
 		return md.Function == want.Function && md.StartsAt.Equal(want.StartsAt)
 	})
 	if i < 0 {
-		if err := a.terr.AddMandate(ctx, &want); err != nil {
+		if err := a.terr.AddMandate(ctx, cliActor, &want); err != nil {
 			return explain(what, err)
 		}
 		a.report(what, true, nil)
@@ -246,11 +271,11 @@ func (a *applier) mandate(ctx context.Context, m storage.Membership, existing []
 	d.check("delegations", old.Delegations != want.Delegations)
 	d.check("until", !sameTime(old.EndsAt, want.EndsAt))
 	if len(d) > 0 {
-		if err := a.tx.DeleteMandate(ctx, old.OrgID, old.ID); err != nil {
+		if err := a.terr.RemoveMandate(ctx, cliActor, old.OrgID, old.MembershipID, old.ID); err != nil {
 			return fmt.Errorf("%s: %w", what, err)
 		}
 		want.ID = old.ID
-		if err := a.terr.AddMandate(ctx, &want); err != nil {
+		if err := a.terr.AddMandate(ctx, cliActor, &want); err != nil {
 			return explain(what, err)
 		}
 	}
@@ -310,7 +335,7 @@ func (a *applier) app(ctx context.Context, pa planApp) error {
 	}
 	cur, err := a.tx.GetApplicationByClientID(ctx, want.ClientID)
 	if errors.Is(err, storage.ErrNotFound) {
-		secret, err := a.apps.Create(ctx, &want)
+		secret, err := a.apps.Create(ctx, cliActor, &want)
 		if err != nil {
 			return explain(what, err)
 		}
@@ -320,8 +345,7 @@ func (a *applier) app(ctx context.Context, pa planApp) error {
 		}
 		switch {
 		case pa.secret != "":
-			want.SecretHash = apps.HashSecret(pa.secret)
-			if err := a.apps.Update(ctx, &want); err != nil {
+			if err := a.apps.SetSecret(ctx, cliActor, want.OrgID, want.ID, pa.secret); err != nil {
 				return explain(what, err)
 			}
 			a.rep.note("set the client secret from secret_file")
@@ -345,22 +369,22 @@ func (a *applier) app(ctx context.Context, pa planApp) error {
 	d.check("scopes", !sameList(cur.Scopes, want.Scopes))
 	d.check("first_party", cur.FirstParty != want.FirstParty)
 	settingsDiff(&d, cur.Settings, want.Settings)
+	setSecret := pa.secret != "" && apps.UsesSecret(want) && !apps.VerifySecret(cur, pa.secret)
+	d.check("secret", setSecret)
+	// The secret follows the authentication method (apps.Service.Update
+	// generates one when the application starts using a secret); a
+	// secret_file then replaces it.
 	var generated string
-	switch {
-	case !apps.UsesSecret(want):
-		want.SecretHash = "" // public, or private_key_jwt
-	case pa.secret != "":
-		want.SecretHash = apps.HashSecret(pa.secret)
-		d.check("secret", !apps.VerifySecret(cur, pa.secret))
-	case cur.SecretHash == "":
-		// Became confidential without a secret_file.
-		generated, want.SecretHash = apps.NewSecret()
-	default:
-		want.SecretHash = cur.SecretHash
-	}
 	if len(d) > 0 {
-		want.ID, want.Disabled, want.CreatedAt = cur.ID, cur.Disabled, cur.CreatedAt
-		if err := a.apps.Update(ctx, &want); err != nil {
+		want.ID, want.Disabled, want.CreatedAt, want.Version = cur.ID, cur.Disabled, cur.CreatedAt, cur.Version
+		var err error
+		if generated, err = a.apps.Update(ctx, cliActor, &want); err != nil {
+			return explain(what, err)
+		}
+	}
+	if setSecret {
+		generated = ""
+		if err := a.apps.SetSecret(ctx, cliActor, want.OrgID, want.ID, pa.secret); err != nil {
 			return explain(what, err)
 		}
 	}

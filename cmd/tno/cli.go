@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/territoires-ouverts/tno/internal/authz"
 	"github.com/territoires-ouverts/tno/internal/config"
 	"github.com/territoires-ouverts/tno/internal/directory/local"
 	"github.com/territoires-ouverts/tno/internal/server"
@@ -152,6 +153,25 @@ func withStore(ctx context.Context, env *cliEnv, cf *commonFlags, fn func(store 
 		}
 	}()
 	return fn(store, cfg)
+}
+
+// cliActor is the acting party of every command: the operator on the server.
+var cliActor = authz.CLI()
+
+// withCore opens the store, builds the services every front end shares
+// (server.NewCore: the same wiring as tno serve), runs fn and closes the
+// store.
+func withCore(ctx context.Context, env *cliEnv, cf *commonFlags, fn func(core *server.Core, st storage.Store, cfg config.Config) error) error {
+	return withStore(ctx, env, cf, func(st storage.Store, cfg config.Config) error {
+		if _, err := hasherParams(cfg); err != nil {
+			return err
+		}
+		core, err := server.NewCore(server.CoreOptions{Config: cfg, Store: st})
+		if err != nil {
+			return err
+		}
+		return fn(core, st, cfg)
+	})
 }
 
 // hasherParams maps the configuration onto argon2id parameters.

@@ -26,6 +26,7 @@ func runKeys(ctx context.Context, env *cliEnv, args []string) error {
 	return dispatch(ctx, env, "keys", []subcommand{
 		{"list", "list the signing keys and their state (never their private part)", keysList},
 		{"rotate", "create a new signing key and retire the current one", keysRotate},
+		{"client-jwks", "print the JWK Set of an application's public key, for private_key_jwt (--jwks-file)", keysClientJWKS},
 	}, args)
 }
 

@@ -26,18 +26,21 @@ type cliEnv struct {
 	environ        []string
 }
 
+// commands lists the commands. A command with subcommands ends its
+// summary with their names, in the order of its subcommand table
+// (help_test.go checks they agree).
 func commands() []command {
 	return []command{
 		{"serve", "start the server", runServe},
-		{"org", "manage organizations (create, list, show)", runOrg},
-		{"person", "manage people (create, list, set-password, disable)", runPerson},
+		{"org", "manage organizations (create, list, show, update)", runOrg},
+		{"person", "manage people (create, list, show, set-password, disable, enable, reset-factors)", runPerson},
 		{"membership", "manage memberships (create, list, end)", runMembership},
 		{"mandate", "manage élus' mandates (add, list)", runMandate},
-		{"app", "manage OpenID Connect applications (create, list, show, rotate-secret)", runApp},
+		{"app", "manage OpenID Connect applications (create, list, show, update, rotate-secret, disable, enable)", runApp},
 		{"apply", "apply a declarative YAML file idempotently (tno apply -f file.yaml)", runApply},
-		{"keys", "manage signing keys (list, rotate)", runKeys},
-		{"session", "list and end people's single sign-on sessions", runSession},
-		{"audit", "list and verify the security audit log", runAudit},
+		{"keys", "manage signing keys, make an application's JWK Set (list, rotate, client-jwks)", runKeys},
+		{"session", "manage people's single sign-on sessions (list, end)", runSession},
+		{"audit", "read and check the security audit log (list, verify)", runAudit},
 		{"version", "print the version", runVersion},
 	}
 }

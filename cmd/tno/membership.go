@@ -9,7 +9,6 @@ import (
 
 	"github.com/territoires-ouverts/tno/internal/config"
 	"github.com/territoires-ouverts/tno/internal/storage"
-	"github.com/territoires-ouverts/tno/internal/territory"
 )
 
 func runMembership(ctx context.Context, env *cliEnv, args []string) error {
@@ -139,7 +138,7 @@ func membershipCreate(ctx context.Context, env *cliEnv, args []string) error {
 		if err != nil {
 			return err
 		}
-		if err := svc.CreateMembership(ctx, &m); err != nil {
+		if err := svc.CreateMembership(ctx, cliActor, &m); err != nil {
 			return explain(fmt.Sprintf("%s membership of %s in %s", m.Kind, p.Username, o.Slug), err)
 		}
 		fmt.Fprintf(env.stdout, "created %s membership of %s in %s from %s\n", m.Kind, p.Username, o.Slug, fmtDate(m.ValidFrom))
@@ -284,13 +283,13 @@ func membershipEnd(ctx context.Context, env *cliEnv, args []string) error {
 		if err != nil {
 			return err
 		}
-		m.ValidUntil = &end
 		what := fmt.Sprintf("%s membership of %s in %s", m.Kind, p.Username, o.Slug)
-		if err := territory.ValidateMembership(m); err != nil {
-			return explain(what, err)
-		}
-		if err := st.UpdateMembership(ctx, &m); err != nil {
+		svc, err := newTerritory(st)
+		if err != nil {
 			return err
+		}
+		if _, err := svc.EndMembership(ctx, cliActor, o.ID, m.ID, end); err != nil {
+			return explain(what, err)
 		}
 		fmt.Fprintf(env.stdout, "ended %s at %s\n", what, fmtDate(end))
 		return nil
@@ -341,7 +340,7 @@ func mandateAdd(ctx context.Context, env *cliEnv, args []string) error {
 		if err != nil {
 			return err
 		}
-		if err := svc.AddMandate(ctx, &md); err != nil {
+		if err := svc.AddMandate(ctx, cliActor, &md); err != nil {
 			return explain("mandate", err)
 		}
 		fmt.Fprintf(env.stdout, "added mandate %q of %s in %s from %s\n", md.Function, p.Username, o.Slug, fmtDate(md.StartsAt))

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -35,6 +36,8 @@ func newOrgView(o storage.Organization) orgView {
 	return orgView{ID: o.ID, Slug: o.Slug, Name: o.Name, SIREN: o.SIREN, SIRET: o.SIRET, MFAPolicy: o.MFAPolicy, CreatedAt: o.CreatedAt, UpdatedAt: o.UpdatedAt}
 }
 
+// newTerritory returns the territory's use cases on st, for the commands
+// that neither hash passwords nor end sessions (those use withCore).
 func newTerritory(st storage.Store) (*territory.Service, error) {
 	return territory.New(territory.Options{Store: st})
 }
@@ -59,8 +62,8 @@ func orgCreate(ctx context.Context, env *cliEnv, args []string) error {
 		if err != nil {
 			return err
 		}
-		if err := svc.CreateOrganization(ctx, &o); err != nil {
-			return explain("organization "+o.Slug, err)
+		if err := svc.CreateOrganization(ctx, cliActor, &o); err != nil {
+			return explainOrgConflict(ctx, st, o, err)
 		}
 		fmt.Fprintf(env.stdout, "created organization %s (%s)\n", o.Slug, o.Name)
 		return nil
@@ -180,13 +183,43 @@ func orgUpdate(ctx context.Context, env *cliEnv, args []string) error {
 		if err != nil {
 			return err
 		}
-		if err := svc.UpdateOrganization(ctx, &o); err != nil {
-			return explain("organization "+o.Slug, err)
+		if err := svc.UpdateOrganization(ctx, cliActor, &o); err != nil {
+			return explainOrgConflict(ctx, st, o, err)
 		}
 		fmt.Fprintf(env.stdout, "updated organization %s\n", o.Slug)
 		return nil
 	})
 }
+
+// explainOrgConflict is explain for writing o, saying whose SIREN o's
+// clashes with when that is the conflict (another organization's slug
+// stays "already exists").
+func explainOrgConflict(ctx context.Context, st storage.Organizations, o storage.Organization, err error) error {
+	if !errors.Is(err, storage.ErrConflict) {
+		return explain("organization "+o.Slug, err)
+	}
+	if other, lerr := st.GetOrganizationBySlug(ctx, o.Slug); lerr == nil && other.ID != o.ID {
+		return explain("organization "+o.Slug, err)
+	}
+	orgs, lerr := st.ListOrganizations(ctx)
+	if lerr == nil {
+		for _, other := range orgs {
+			if other.SIREN == o.SIREN && other.ID != o.ID {
+				return &sirenConflictError{slug: o.Slug, siren: o.SIREN, other: other.Slug}
+			}
+		}
+	}
+	return explain("organization "+o.Slug, err)
+}
+
+// sirenConflictError is a SIREN another organization has; it matches
+// storage.ErrConflict.
+type sirenConflictError struct{ slug, siren, other string }
+
+func (e *sirenConflictError) Error() string {
+	return fmt.Sprintf("organization %s: SIREN %s already belongs to organization %s (a SIREN is one legal entity)", e.slug, e.siren, e.other)
+}
+func (e *sirenConflictError) Unwrap() error { return storage.ErrConflict }
 
 const mfaPolicyUsage = "require a second factor at sign-in of the organization's élus (elus) or of all its members (all)"
 

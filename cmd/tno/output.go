@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/territoires-ouverts/tno/internal/apps"
+	"github.com/territoires-ouverts/tno/internal/field"
 	"github.com/territoires-ouverts/tno/internal/storage"
 	"github.com/territoires-ouverts/tno/internal/territory"
 )
@@ -133,6 +134,10 @@ func explain(what string, err error) error {
 	case err == nil:
 		return nil
 	case errors.As(err, &tf), errors.As(err, &af):
+		if fes := field.List(err); len(fes) == 1 && fes[0].Code == field.Taken {
+			// « organization ville-b: SIREN … already belongs to … »
+			return &conflictError{what: what, msg: fes[0].Msg}
+		}
 		return &validationError{what: what, err: err}
 	case errors.Is(err, storage.ErrConflict):
 		// The database's own words (« UNIQUE constraint failed: … ») mean
@@ -144,9 +149,14 @@ func explain(what string, err error) error {
 
 // conflictError is an object that already exists; it matches
 // storage.ErrConflict.
-type conflictError struct{ what string }
+type conflictError struct{ what, msg string }
 
-func (e *conflictError) Error() string { return e.what + " already exists" }
+func (e *conflictError) Error() string {
+	if e.msg != "" && e.msg != "already exists" {
+		return e.what + ": " + e.msg
+	}
+	return e.what + " already exists"
+}
 func (e *conflictError) Unwrap() error { return storage.ErrConflict }
 
 // Lookups by the names the command line uses.

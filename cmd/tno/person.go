@@ -4,13 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strconv"
 	"time"
 
-	"github.com/territoires-ouverts/tno/internal/audit"
 	"github.com/territoires-ouverts/tno/internal/config"
-	"github.com/territoires-ouverts/tno/internal/logout"
+	"github.com/territoires-ouverts/tno/internal/server"
 	"github.com/territoires-ouverts/tno/internal/storage"
+	"github.com/territoires-ouverts/tno/internal/territory"
 )
 
 func runPerson(ctx context.Context, env *cliEnv, args []string) error {
@@ -74,26 +73,9 @@ func personCreate(ctx context.Context, env *cliEnv, args []string) error {
 	if err != nil {
 		return err
 	}
-	return withStore(ctx, env, &cf, func(st storage.Store, cfg config.Config) error {
-		err := st.WithTx(ctx, func(tx storage.Store) error {
-			svc, err := newTerritory(tx)
-			if err != nil {
-				return err
-			}
-			if err := svc.CreatePerson(ctx, &p); err != nil {
-				return explain("person "+p.Username, err)
-			}
-			if pw == "" {
-				return nil
-			}
-			l, err := newLocal(cfg, tx)
-			if err != nil {
-				return err
-			}
-			return l.SetPassword(ctx, p.ID, pw)
-		})
-		if err != nil {
-			return err
+	return withCore(ctx, env, &cf, func(core *server.Core, _ storage.Store, _ config.Config) error {
+		if err := core.Territory.CreatePerson(ctx, cliActor, &p, territory.NewPerson{Password: pw}); err != nil {
+			return explain("person "+p.Username, err)
 		}
 		fmt.Fprintf(env.stdout, "created person %s (%s %s)\n", p.Username, p.GivenName, p.FamilyName)
 		if generated {
@@ -241,21 +223,13 @@ func personSetPassword(ctx context.Context, env *cliEnv, args []string) error {
 	if err != nil {
 		return err
 	}
-	return withStore(ctx, env, &cf, func(st storage.Store, cfg config.Config) error {
+	return withCore(ctx, env, &cf, func(core *server.Core, st storage.Store, _ config.Config) error {
 		p, err := personByUsername(ctx, st, username)
 		if err != nil {
 			return err
 		}
-		l, err := newLocal(cfg, st)
-		if err != nil {
-			return err
-		}
-		set := l.SetPassword
-		if temporary {
-			set = l.SetTemporaryPassword
-		}
-		if err := set(ctx, p.ID, pw); err != nil {
-			return err
+		if err := core.Territory.SetPassword(ctx, cliActor, "", p.ID, pw, temporary); err != nil {
+			return explain("password of "+p.Username, err)
 		}
 		if temporary {
 			fmt.Fprintf(env.stdout, "set a temporary password for %s: they choose a new one at their next sign-in\n", p.Username)
@@ -289,38 +263,24 @@ func personSetDisabled(ctx context.Context, env *cliEnv, args []string, disable 
 	if err := required(fs, "username"); err != nil {
 		return err
 	}
-	return withStore(ctx, env, &cf, func(st storage.Store, cfg config.Config) error {
-		var revoked int
-		var changed bool
-		var p storage.Person
-		err := st.WithTx(ctx, func(tx storage.Store) error {
-			var err error
-			if p, err = personByUsername(ctx, tx, username); err != nil {
-				return err
-			}
-			if p.Disabled != disable {
-				changed = true
-				p.Disabled = disable
-				if err := tx.UpdatePerson(ctx, &p); err != nil {
-					return err
-				}
-			}
-			return nil
-		})
+	return withCore(ctx, env, &cf, func(core *server.Core, st storage.Store, _ config.Config) error {
+		p, err := personByUsername(ctx, st, username)
 		if err != nil {
 			return err
 		}
 		if disable {
-			// Disabling ends the person's single sign-on sessions now and
-			// queues a back-channel logout notice for every application
-			// they signed into (a running server sends them).
-			lo, err := newLogoutService(ctx, st, cfg)
-			if err != nil {
+			// Ending sessions signs back-channel logout tokens: the
+			// signing key must exist even if no server ever started.
+			if _, err := core.Keys.Ensure(ctx); err != nil {
 				return err
 			}
-			if revoked, err = lo.EndPersonSessions(ctx, p.ID, logout.ReasonPersonDisabled); err != nil {
-				return err
-			}
+		}
+		// Disabling ends the person's single sign-on sessions now and
+		// queues a back-channel logout notice for every application
+		// they signed into (a running server sends them).
+		changed, revoked, err := core.Territory.SetDisabled(ctx, cliActor, "", p.ID, disable)
+		if err != nil {
+			return err
 		}
 		switch {
 		case changed:
@@ -350,28 +310,13 @@ func personResetFactors(ctx context.Context, env *cliEnv, args []string) error {
 	if err := required(fs, "username"); err != nil {
 		return err
 	}
-	return withStore(ctx, env, &cf, func(st storage.Store, cfg config.Config) error {
+	return withCore(ctx, env, &cf, func(core *server.Core, st storage.Store, _ config.Config) error {
 		p, err := personByUsername(ctx, st, username)
 		if err != nil {
 			return err
 		}
-		log, err := audit.New(audit.Options{Store: st})
+		n, err := core.Territory.ResetFactors(ctx, cliActor, "", p.ID)
 		if err != nil {
-			return err
-		}
-		var n int
-		err = st.WithTx(ctx, func(tx storage.Store) error {
-			var err error
-			if n, err = tx.DeleteFactors(ctx, p.ID); err != nil {
-				return err
-			}
-			return nil
-		})
-		if err != nil {
-			return err
-		}
-		if err := log.Record(ctx, audit.Event{Type: audit.FactorsReset, PersonID: p.ID,
-			Details: map[string]string{"actor": "cli", "removed": strconv.Itoa(n)}}); err != nil {
 			return err
 		}
 		fmt.Fprintf(env.stdout, "removed %d factors of %s (authenticator app, recovery codes, passkeys)\n", n, p.Username)

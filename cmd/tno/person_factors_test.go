@@ -68,7 +68,7 @@ func TestPersonResetFactors(t *testing.T) {
 	}
 	found := false
 	for _, e := range evs {
-		if e.Type == "factors_reset" && e.PersonID == ids["maire"] && e.Details["actor"] == "cli" && e.Details["removed"] == "3" {
+		if e.Type == "factors_reset" && e.Target == "person:"+ids["maire"] && e.ActorKind == "cli" && e.Details["removed"] == "3" {
 			found = true
 		}
 	}

@@ -3,13 +3,12 @@ package main
 import (
 	"context"
 	"fmt"
-	"github.com/territoires-ouverts/tno/internal/audit"
 	"strings"
 	"time"
 
 	"github.com/territoires-ouverts/tno/internal/config"
-	"github.com/territoires-ouverts/tno/internal/keys"
 	"github.com/territoires-ouverts/tno/internal/logout"
+	"github.com/territoires-ouverts/tno/internal/server"
 	"github.com/territoires-ouverts/tno/internal/storage"
 )
 
@@ -106,17 +105,19 @@ func sessionEnd(ctx context.Context, env *cliEnv, args []string) error {
 	if err := required(fs, "username"); err != nil {
 		return err
 	}
-	return withStore(ctx, env, &cf, func(st storage.Store, cfg config.Config) error {
+	return withCore(ctx, env, &cf, func(core *server.Core, st storage.Store, _ config.Config) error {
 		p, err := personByUsername(ctx, st, username)
 		if err != nil {
 			return err
 		}
-		lo, err := newLogoutService(ctx, st, cfg)
-		if err != nil {
+		// Back-channel logout tokens need a signing key, even if no
+		// server ever started.
+		if _, err := core.Keys.Ensure(ctx); err != nil {
 			return err
 		}
+		lo := core.Logout
 		if id == "" {
-			n, err := lo.EndPersonSessions(ctx, p.ID, logout.ReasonAdmin)
+			n, err := core.Territory.EndSessions(ctx, cliActor, "", p.ID)
 			if err != nil {
 				return err
 			}
@@ -143,22 +144,4 @@ func sessionEnd(ctx context.Context, env *cliEnv, args []string) error {
 		}
 		return fmt.Errorf("no session %s for %s (see tno session list --username %s)", id, p.Username, p.Username)
 	})
-}
-
-// newLogoutService builds what ends sessions from the CLI: the signing keys
-// (created if no server ever started), the audit log and the logout
-// service, which queues back-channel notices that a running server sends.
-func newLogoutService(ctx context.Context, st storage.Store, cfg config.Config) (*logout.Service, error) {
-	km, err := keys.New(keys.Options{Store: st, Algorithm: cfg.Signing.Algorithm})
-	if err != nil {
-		return nil, err
-	}
-	if _, err := km.Ensure(ctx); err != nil {
-		return nil, err
-	}
-	al, err := audit.New(audit.Options{Store: st})
-	if err != nil {
-		return nil, err
-	}
-	return logout.New(logout.Options{Issuer: cfg.Issuer, Store: st, Signer: km, Audit: al})
 }

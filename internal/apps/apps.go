@@ -2,11 +2,15 @@
 // (protocol settings included), redirect-URI and scope rules, client
 // secrets, and who may sign into them.
 //
-// It imports internal/storage, and go-jose to check applications' JWK Sets.
+// Its use cases (Service) take the acting party first, check its
+// permission (internal/authz) and record each change in the audit log
+// inside the change's transaction.
+//
+// It imports internal/storage, internal/field, internal/authz,
+// internal/audit, and go-jose to check applications' JWK Sets.
 package apps
 
 import (
-	"context"
 	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
@@ -21,6 +25,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/territoires-ouverts/tno/internal/field"
 	"github.com/territoires-ouverts/tno/internal/storage"
 )
 
@@ -39,21 +44,17 @@ func Scopes() []string { return slices.Clone(scopes) }
 // KnownScope reports whether TNO supports scope s.
 func KnownScope(s string) bool { return slices.Contains(scopes, s) }
 
-// FieldError is one invalid input field.
-type FieldError struct {
-	Field string
-	Msg   string
-}
-
-func (e *FieldError) Error() string { return e.Field + ": " + e.Msg }
+// FieldError is one invalid input field (the one kind every use case
+// returns).
+type FieldError = field.Error
 
 var clientIDRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$`)
 
 // Validate checks an application's fields.
 func Validate(a storage.Application) error {
 	var errs []error
-	add := func(field, format string, args ...any) {
-		errs = append(errs, &FieldError{Field: field, Msg: fmt.Sprintf(format, args...)})
+	add := func(name, format string, args ...any) {
+		errs = append(errs, field.New(name, field.Invalid, format, args...))
 	}
 	if !clientIDRE.MatchString(a.ClientID) {
 		add("client_id", "must be 1-128 letters, digits or . _ ~ -, got %q", a.ClientID)
@@ -199,81 +200,4 @@ func Eligible(a storage.Application, ms []storage.Membership, t time.Time) []sto
 		out = append(out, m)
 	}
 	return out
-}
-
-// Store is what the apps service needs from storage.
-type Store interface {
-	storage.Applications
-	storage.Organizations
-}
-
-// Service validates and stores applications.
-type Service struct {
-	store Store
-}
-
-// New returns a Service.
-func New(store Store) *Service { return &Service{store: store} }
-
-// Create validates and stores a. For an application that authenticates
-// with a secret (UsesSecret) it generates one and returns it: it is shown
-// once and never stored.
-func (s *Service) Create(ctx context.Context, a *storage.Application) (secret string, err error) {
-	if err := Validate(*a); err != nil {
-		return "", err
-	}
-	if err := s.checkOrgs(ctx, *a); err != nil {
-		return "", err
-	}
-	a.SecretHash = ""
-	if UsesSecret(*a) {
-		secret, a.SecretHash = NewSecret()
-	}
-	if err := s.store.CreateApplication(ctx, a); err != nil {
-		return "", fmt.Errorf("create application %s: %w", a.ClientID, err)
-	}
-	return secret, nil
-}
-
-// Update validates and stores a, keeping its secret.
-func (s *Service) Update(ctx context.Context, a *storage.Application) error {
-	if err := Validate(*a); err != nil {
-		return err
-	}
-	if err := s.checkOrgs(ctx, *a); err != nil {
-		return err
-	}
-	if err := s.store.UpdateApplication(ctx, a); err != nil {
-		return fmt.Errorf("update application %s: %w", a.ClientID, err)
-	}
-	return nil
-}
-
-// RotateSecret gives a confidential application a new secret and returns it.
-func (s *Service) RotateSecret(ctx context.Context, orgID, id string) (string, error) {
-	a, err := s.store.GetApplication(ctx, orgID, id)
-	if err != nil {
-		return "", err
-	}
-	if a.ClientType != storage.ClientConfidential {
-		return "", &FieldError{Field: "type", Msg: "a public application has no secret"}
-	}
-	if !UsesSecret(a) {
-		return "", &FieldError{Field: "token_endpoint_auth_method", Msg: "the application authenticates with private_key_jwt, not a secret"}
-	}
-	secret, hash := NewSecret()
-	a.SecretHash = hash
-	if err := s.store.UpdateApplication(ctx, &a); err != nil {
-		return "", fmt.Errorf("rotate secret of %s: %w", a.ClientID, err)
-	}
-	return secret, nil
-}
-
-func (s *Service) checkOrgs(ctx context.Context, a storage.Application) error {
-	for _, id := range append([]string{a.OrgID}, a.GrantedOrgIDs...) {
-		if _, err := s.store.GetOrganization(ctx, id); err != nil {
-			return fmt.Errorf("organization %s: %w", id, err)
-		}
-	}
-	return nil
 }

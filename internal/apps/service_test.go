@@ -8,6 +8,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 
+	"github.com/territoires-ouverts/tno/internal/authz"
 	"github.com/territoires-ouverts/tno/internal/storage"
 	"github.com/territoires-ouverts/tno/internal/storage/storagetest"
 )
@@ -24,7 +25,10 @@ type serviceFixture struct {
 func newServiceFixture(t *testing.T) serviceFixture {
 	t.Helper()
 	f := serviceFixture{ctx: context.Background(), store: storagetest.NewStore(t)}
-	f.svc = New(f.store)
+	var err error
+	if f.svc, err = New(Options{Store: f.store}); err != nil {
+		t.Fatal(err)
+	}
 	f.owner = storage.Organization{Slug: "ville-exemple", Name: "Ville d'Exemple", SIREN: "123456782"}
 	f.granted = storage.Organization{Slug: "metropole", Name: "Métropole", SIREN: "732829320"}
 	for _, o := range []*storage.Organization{&f.owner, &f.granted} {
@@ -66,7 +70,7 @@ func TestServiceCreate(t *testing.T) {
 			a := f.app(tt.clientType)
 			a.Settings = tt.settings
 			a.SecretHash = "sha256:caller-supplied" // must be ignored
-			secret, err := f.svc.Create(f.ctx, &a)
+			secret, err := f.svc.Create(f.ctx, authz.CLI(), &a)
 			if err != nil {
 				t.Fatalf("Create: %v", err)
 			}
@@ -118,7 +122,7 @@ func TestServiceCreateRefused(t *testing.T) {
 			f := newServiceFixture(t)
 			a := f.app(storage.ClientConfidential)
 			tt.edit(f, &a)
-			secret, err := f.svc.Create(f.ctx, &a)
+			secret, err := f.svc.Create(f.ctx, authz.CLI(), &a)
 			if err == nil {
 				t.Fatal("Create succeeded")
 			}
@@ -143,13 +147,13 @@ func TestServiceCreateRefused(t *testing.T) {
 func TestServiceCreateDuplicateClientID(t *testing.T) {
 	f := newServiceFixture(t)
 	first := f.app(storage.ClientConfidential)
-	if _, err := f.svc.Create(f.ctx, &first); err != nil {
+	if _, err := f.svc.Create(f.ctx, authz.CLI(), &first); err != nil {
 		t.Fatalf("first Create: %v", err)
 	}
 	second := f.app(storage.ClientPublic)
 	second.OrgID = f.granted.ID // another owner: client IDs are territory-wide
 	second.GrantedOrgIDs = nil
-	_, err := f.svc.Create(f.ctx, &second)
+	_, err := f.svc.Create(f.ctx, authz.CLI(), &second)
 	if !errors.Is(err, storage.ErrConflict) {
 		t.Fatalf("second Create error = %v, want storage.ErrConflict", err)
 	}
@@ -184,7 +188,7 @@ func TestServiceUpdate(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			f := newServiceFixture(t)
 			a := f.app(storage.ClientConfidential)
-			secret, err := f.svc.Create(f.ctx, &a)
+			secret, err := f.svc.Create(f.ctx, authz.CLI(), &a)
 			if err != nil {
 				t.Fatalf("Create: %v", err)
 			}
@@ -194,7 +198,7 @@ func TestServiceUpdate(t *testing.T) {
 			}
 			upd := before
 			tt.edit(f, &upd)
-			err = f.svc.Update(f.ctx, &upd)
+			_, err = f.svc.Update(f.ctx, authz.CLI(), &upd)
 			after, gerr := f.store.GetApplication(f.ctx, f.owner.ID, a.ID)
 			if gerr != nil {
 				t.Fatalf("GetApplication: %v", gerr)
@@ -232,24 +236,24 @@ func TestServiceUpdate(t *testing.T) {
 func TestServiceRotateSecret(t *testing.T) {
 	f := newServiceFixture(t)
 	conf := f.app(storage.ClientConfidential)
-	oldSecret, err := f.svc.Create(f.ctx, &conf)
+	oldSecret, err := f.svc.Create(f.ctx, authz.CLI(), &conf)
 	if err != nil {
 		t.Fatalf("Create confidential: %v", err)
 	}
 	pub := f.app(storage.ClientPublic)
 	pub.ClientID = "mobile"
-	if _, err := f.svc.Create(f.ctx, &pub); err != nil {
+	if _, err := f.svc.Create(f.ctx, authz.CLI(), &pub); err != nil {
 		t.Fatalf("Create public: %v", err)
 	}
 	keyed := f.app(storage.ClientConfidential)
 	keyed.ClientID = "keyed"
 	keyed.Settings = storage.ClientSettings{TokenEndpointAuthMethod: AuthPrivateKeyJWT, JWKSURI: "https://rh.ville-exemple.fr/jwks.json"}
-	if _, err := f.svc.Create(f.ctx, &keyed); err != nil {
+	if _, err := f.svc.Create(f.ctx, authz.CLI(), &keyed); err != nil {
 		t.Fatalf("Create private_key_jwt: %v", err)
 	}
 
 	t.Run("confidential", func(t *testing.T) {
-		newSecret, err := f.svc.RotateSecret(f.ctx, f.owner.ID, conf.ID)
+		newSecret, err := f.svc.RotateSecret(f.ctx, authz.CLI(), f.owner.ID, conf.ID)
 		if err != nil {
 			t.Fatalf("RotateSecret: %v", err)
 		}
@@ -266,7 +270,7 @@ func TestServiceRotateSecret(t *testing.T) {
 		if VerifySecret(stored, oldSecret) {
 			t.Error("the old secret still verifies")
 		}
-		if diff := cmp.Diff(conf, stored, ignoreTimes, cmpopts.IgnoreFields(storage.Application{}, "SecretHash")); diff != "" {
+		if diff := cmp.Diff(conf, stored, ignoreTimes, cmpopts.IgnoreFields(storage.Application{}, "SecretHash", "Version")); diff != "" {
 			t.Errorf("RotateSecret changed other fields (-before +after):\n%s", diff)
 		}
 	})
@@ -284,7 +288,7 @@ func TestServiceRotateSecret(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			secret, err := f.svc.RotateSecret(f.ctx, tt.orgID, tt.id)
+			secret, err := f.svc.RotateSecret(f.ctx, authz.CLI(), tt.orgID, tt.id)
 			if err == nil || secret != "" {
 				t.Fatalf("RotateSecret = %q, %v; want an error and no secret", secret, err)
 			}

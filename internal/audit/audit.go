@@ -57,6 +57,32 @@ const (
 	PasswordReset = "password_reset"
 )
 
+// Administration events: Before and After hold the record's JSON.
+const (
+	OrgCreated         = "organization_created"
+	OrgUpdated         = "organization_updated"
+	PersonCreated      = "person_created"
+	PersonUpdated      = "person_updated"
+	PersonDisabled     = "person_disabled"
+	PersonEnabled      = "person_enabled"
+	PasswordSet        = "password_set" // by an administrator
+	MembershipCreated  = "membership_created"
+	MembershipUpdated  = "membership_updated"
+	MandateAdded       = "mandate_added"
+	MandateRemoved     = "mandate_removed"
+	GroupCreated       = "group_created"
+	GroupDeleted       = "group_deleted"
+	GroupMemberAdded   = "group_member_added"
+	GroupMemberRemoved = "group_member_removed"
+	RoleGranted        = "role_granted"
+	RoleRevoked        = "role_revoked"
+	AppCreated         = "application_created"
+	AppUpdated         = "application_updated"
+	AppSecretRotated   = "application_secret_rotated"
+	AppDeleted         = "application_deleted"
+	SessionsEnded      = "sessions_ended" // by an administrator
+)
+
 // Event is what a caller records; the log adds time, sequence and hashes.
 type Event struct {
 	Type      string
@@ -65,6 +91,15 @@ type Event struct {
 	ClientID  string
 	SessionID string
 	Details   map[string]string // never secrets: no password, token or code
+	// Administration events: who acted (ActorKind "person", "client",
+	// "cli", "system", "source"; ActorID), from which address, on which
+	// record (Target "person:ID"…), its JSON before and after.
+	ActorKind string
+	ActorID   string
+	Address   string
+	Target    string
+	Before    string
+	After     string
 }
 
 // Recorder records events; *Log implements it. Packages that record take
@@ -103,47 +138,34 @@ func New(opts Options) (*Log, error) {
 	return &Log{store: opts.Store, now: opts.Now, log: opts.Logger}, nil
 }
 
-// maxAttempts bounds the retries when other writers append concurrently.
-const maxAttempts = 20
+// In returns a Log that appends through st: a transaction's store, so
+// that the event is written, or not, with the change it records.
+func (l *Log) In(st storage.AuditEvents) *Log {
+	c := *l
+	c.store = st
+	return &c
+}
 
 // Record appends e to the chain. Concurrent writers (several instances)
-// race for the next sequence number; the loser reads the new last event
-// and tries again.
+// take turns on the head of the log: none gives up.
 func (l *Log) Record(ctx context.Context, e Event) error {
-	for range maxAttempts {
-		last, err := l.store.LastAuditEvent(ctx)
-		switch {
-		case errors.Is(err, storage.ErrNotFound):
-			last = storage.AuditEvent{}
-		case err != nil:
-			return fmt.Errorf("audit: %w", err)
-		}
-		ev := storage.AuditEvent{
-			Seq: last.Seq + 1, At: l.now().UTC().Truncate(time.Microsecond), Type: e.Type,
-			OrgID: e.OrgID, PersonID: e.PersonID, ClientID: e.ClientID, SessionID: e.SessionID,
-			Details: e.Details, PrevHash: last.Hash,
-		}
-		if ev.Details == nil {
-			ev.Details = map[string]string{}
-		}
-		ev.Hash = Hash(ev)
-		err = l.store.AppendAuditEvent(ctx, &ev)
-		if errors.Is(err, storage.ErrConflict) {
-			continue
-		}
-		if err != nil {
-			return fmt.Errorf("audit: %w", err)
-		}
-		attrs := []any{"audit", ev.Type, "seq", ev.Seq}
-		for k, v := range map[string]string{"org": ev.OrgID, "person_id": ev.PersonID, "client_id": ev.ClientID} {
-			if v != "" {
-				attrs = append(attrs, k, v)
-			}
-		}
-		l.log.InfoContext(ctx, "audit event", attrs...)
-		return nil
+	ev := storage.AuditEvent{
+		At: l.now().UTC().Truncate(time.Microsecond), Type: e.Type,
+		OrgID: e.OrgID, PersonID: e.PersonID, ClientID: e.ClientID, SessionID: e.SessionID,
+		Details: e.Details, ActorKind: e.ActorKind, ActorID: e.ActorID, Address: e.Address,
+		Target: e.Target, Before: e.Before, After: e.After,
 	}
-	return errors.New("audit: too many concurrent writers")
+	if err := l.store.AppendAuditEvent(ctx, &ev, func(ev *storage.AuditEvent) { ev.Hash = Hash(*ev) }); err != nil {
+		return fmt.Errorf("audit: %w", err)
+	}
+	attrs := []any{"audit", ev.Type, "seq", ev.Seq}
+	for _, kv := range [][2]string{{"org", ev.OrgID}, {"person_id", ev.PersonID}, {"client_id", ev.ClientID}, {"actor", ev.ActorKind}, {"target", ev.Target}} {
+		if kv[1] != "" {
+			attrs = append(attrs, kv[0], kv[1])
+		}
+	}
+	l.log.InfoContext(ctx, "audit event", attrs...)
+	return nil
 }
 
 // Hash computes an event's chained hash: SHA-256 of the canonical JSON
@@ -163,7 +185,16 @@ func Hash(e storage.AuditEvent) string {
 		SessionID string            `json:"session"`
 		Details   map[string]string `json:"details"` // encoding/json sorts map keys
 		PrevHash  string            `json:"prev"`
-	}{e.Seq, e.At.UnixMicro(), e.Type, e.OrgID, e.PersonID, e.ClientID, e.SessionID, details, e.PrevHash})
+		// Added with administration events: omitted when empty, so
+		// that the events written before keep their hashes.
+		ActorKind string `json:"actor_kind,omitempty"`
+		ActorID   string `json:"actor_id,omitempty"`
+		Address   string `json:"address,omitempty"`
+		Target    string `json:"target,omitempty"`
+		Before    string `json:"before,omitempty"`
+		After     string `json:"after,omitempty"`
+	}{e.Seq, e.At.UnixMicro(), e.Type, e.OrgID, e.PersonID, e.ClientID, e.SessionID, details, e.PrevHash,
+		e.ActorKind, e.ActorID, e.Address, e.Target, e.Before, e.After})
 	if err != nil { // strings and numbers only: cannot happen
 		panic("audit: encode event: " + err.Error())
 	}

@@ -70,9 +70,20 @@ func rules() []rule {
 			internal: none,
 		},
 		{
-			why:      "domain services build on storage only",
-			pkgs:     []string{"internal/territory", "internal/apps", "internal/keys", "internal/audit"},
+			why:      "validation errors and the permission model sit at the bottom, beside storage, so that every use case can use them",
+			pkgs:     []string{"internal/field", "internal/authz"},
 			internal: []string{"internal/storage"},
+			external: none,
+		},
+		{
+			why:      "the audit log and signing keys build on storage only",
+			pkgs:     []string{"internal/keys", "internal/audit"},
+			internal: []string{"internal/storage"},
+		},
+		{
+			why:      "use cases build on storage, the permission model, validation errors and the audit log",
+			pkgs:     []string{"internal/territory", "internal/apps"},
+			internal: []string{"internal/storage", "internal/field", "internal/authz", "internal/audit"},
 		},
 		{
 			why:      "identity sources build on storage and the directory interfaces",

@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/territoires-ouverts/tno/internal/apps"
+	"github.com/territoires-ouverts/tno/internal/authz"
 	"github.com/territoires-ouverts/tno/internal/config"
 	"github.com/territoires-ouverts/tno/internal/directory/local"
 	"github.com/territoires-ouverts/tno/internal/server"
@@ -127,19 +128,16 @@ func newHarnessWith(t testing.TB, o harnessOptions) *harness {
 	ts.Config.Handler = srv.Handler()
 	ts.Start()
 	t.Cleanup(ts.Close)
-	terr, err := territory.New(territory.Options{Store: store, Now: clk.now})
-	if err != nil {
-		t.Fatal(err)
-	}
+	terr := srv.Core.Territory
 	h := &harness{
 		t: t, srv: ts, store: store, issuer: issuer, clock: clk, server: srv, terr: terr,
-		apps: apps.New(store), local: srv.Local, secrets: map[string]string{},
+		apps: srv.Core.Apps, local: srv.Local, secrets: map[string]string{},
 	}
 	ctx := context.Background()
 	h.metropole = storage.Organization{Slug: "metropole", Name: "Métropole Exemple", SIREN: "200046977", SIRET: "20004697700019"}
 	h.commune = storage.Organization{Slug: "paris", Name: "Ville de Paris", SIREN: "217500016", SIRET: "21750001600019"}
 	for _, o := range []*storage.Organization{&h.metropole, &h.commune} {
-		if err := terr.CreateOrganization(ctx, o); err != nil {
+		if err := terr.CreateOrganization(ctx, authz.CLI(), o); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -151,7 +149,7 @@ func (h *harness) person(username string, orgs ...storage.Organization) storage.
 	h.t.Helper()
 	ctx := context.Background()
 	p := storage.Person{Username: username, GivenName: "Jeanne", FamilyName: "Martin", UsualName: "Dupont", Email: username + "@exemple.fr", EmailVerified: true}
-	if err := h.terr.CreatePerson(ctx, &p); err != nil {
+	if err := h.terr.CreatePerson(ctx, authz.CLI(), &p, territory.NewPerson{}); err != nil {
 		h.t.Fatal(err)
 	}
 	if err := h.local.SetPassword(ctx, p.ID, password); err != nil {
@@ -159,7 +157,7 @@ func (h *harness) person(username string, orgs ...storage.Organization) storage.
 	}
 	for _, o := range orgs {
 		m := storage.Membership{PersonID: p.ID, OrgID: o.ID, Kind: storage.KindAgent, Service: "Direction du numérique", Title: "Cheffe de projet", ValidFrom: h.clock.now().Add(-time.Hour)}
-		if err := h.terr.CreateMembership(ctx, &m); err != nil {
+		if err := h.terr.CreateMembership(ctx, authz.CLI(), &m); err != nil {
 			h.t.Fatal(err)
 		}
 	}
@@ -177,7 +175,7 @@ func (h *harness) app(clientID, typ string, redirect string, mutate ...func(*sto
 	for _, f := range mutate {
 		f(&a)
 	}
-	secret, err := h.apps.Create(context.Background(), &a)
+	secret, err := h.apps.Create(context.Background(), authz.CLI(), &a)
 	if err != nil {
 		h.t.Fatal(err)
 	}

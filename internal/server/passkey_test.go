@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/territoires-ouverts/tno/internal/authz"
 	"github.com/territoires-ouverts/tno/internal/factor/passkey/passkeytest"
 	"github.com/territoires-ouverts/tno/internal/storage"
 )
@@ -155,7 +156,7 @@ func TestPasskeys(t *testing.T) {
 func TestPasskeyEnrolAtSignIn(t *testing.T) {
 	h := newHarnessHost(t, "localhost")
 	h.metropole.MFAPolicy = storage.MFAAll
-	if err := h.terr.UpdateOrganization(t.Context(), &h.metropole); err != nil {
+	if err := h.terr.UpdateOrganization(t.Context(), authz.CLI(), &h.metropole); err != nil {
 		t.Fatal(err)
 	}
 	h.app("intranet", storage.ClientConfidential, rpCallback)

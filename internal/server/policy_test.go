@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/territoires-ouverts/tno/internal/authz"
 	"github.com/territoires-ouverts/tno/internal/storage"
 )
 
@@ -42,7 +43,7 @@ func (h *harness) enrolAtSignIn(b *http.Client, body string) (*http.Response, st
 func TestSecondFactorPolicies(t *testing.T) {
 	h := newHarness(t)
 	h.commune.MFAPolicy = storage.MFAElus
-	if err := h.terr.UpdateOrganization(t.Context(), &h.commune); err != nil {
+	if err := h.terr.UpdateOrganization(t.Context(), authz.CLI(), &h.commune); err != nil {
 		t.Fatal(err)
 	}
 	h.app("intranet", storage.ClientConfidential, rpCallback, func(a *storage.Application) {
@@ -53,7 +54,7 @@ func TestSecondFactorPolicies(t *testing.T) {
 		a.Settings.RequireACR = "eidas2"
 	})
 	maire := h.person("maire")
-	if err := h.terr.CreateMembership(t.Context(), &storage.Membership{PersonID: maire.ID, OrgID: h.commune.ID, Kind: storage.KindElu, ValidFrom: h.clock.now().Add(-time.Hour)}); err != nil {
+	if err := h.terr.CreateMembership(t.Context(), authz.CLI(), &storage.Membership{PersonID: maire.ID, OrgID: h.commune.ID, Kind: storage.KindElu, ValidFrom: h.clock.now().Add(-time.Hour)}); err != nil {
 		t.Fatal(err)
 	}
 	h.person("agent", h.commune)

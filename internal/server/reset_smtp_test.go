@@ -18,9 +18,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/territoires-ouverts/tno/internal/authz"
 	"github.com/territoires-ouverts/tno/internal/config"
 	"github.com/territoires-ouverts/tno/internal/mail"
 	"github.com/territoires-ouverts/tno/internal/storage"
+	"github.com/territoires-ouverts/tno/internal/territory"
 )
 
 // The reset tests against a real SMTP server: skipped unless
@@ -107,7 +109,7 @@ func resetOverSMTP(t *testing.T, h *resetHarness, maildir string) {
 	t.Helper()
 	addr := "camille.lefevre+reset-" + strings.ToLower(rand.Text()[:10]) + "@ville-exemple.fr"
 	p := storage.Person{Username: "camille", GivenName: "Camille", FamilyName: "Lefèvre", Email: addr, EmailVerified: true}
-	if err := h.terr.CreatePerson(context.Background(), &p); err != nil {
+	if err := h.terr.CreatePerson(context.Background(), authz.CLI(), &p, territory.NewPerson{}); err != nil {
 		t.Fatal(err)
 	}
 	if err := h.local.SetPassword(context.Background(), p.ID, password); err != nil {

@@ -10,9 +10,11 @@ import (
 	"time"
 
 	"github.com/territoires-ouverts/tno/internal/audit"
+	"github.com/territoires-ouverts/tno/internal/authz"
 	"github.com/territoires-ouverts/tno/internal/config"
 	"github.com/territoires-ouverts/tno/internal/mail"
 	"github.com/territoires-ouverts/tno/internal/storage"
+	"github.com/territoires-ouverts/tno/internal/territory"
 )
 
 // resetHarness is the harness with a mail sender (Options.Mail) and the
@@ -160,11 +162,11 @@ func TestResetSameAnswer(t *testing.T) {
 	h.person("alice", h.metropole)
 	bob := h.person("bob", h.metropole)
 	bob.Disabled = true
-	if err := h.terr.UpdatePerson(context.Background(), &bob); err != nil {
+	if err := h.store.UpdatePerson(context.Background(), &bob); err != nil {
 		t.Fatal(err)
 	}
 	carol := storage.Person{Username: "carol", GivenName: "Carole", FamilyName: "Petit", Email: "carol@exemple.fr"}
-	if err := h.terr.CreatePerson(context.Background(), &carol); err != nil { // no password
+	if err := h.terr.CreatePerson(context.Background(), authz.CLI(), &carol, territory.NewPerson{}); err != nil { // no password
 		t.Fatal(err)
 	}
 

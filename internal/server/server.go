@@ -69,6 +69,7 @@ type Server struct {
 	Local    *local.Local
 	Hasher   *local.Hasher
 	Logout   *logout.Service // ends sessions, notifies applications (EndPersonSessions)
+	Core     *Core           // the administration use cases and what they need
 	handler  http.Handler
 	flow     *authflow.Engine
 	provider *oidc.Provider
@@ -88,23 +89,12 @@ func New(opts Options) (*Server, error) {
 	}
 	cfg := opts.Config
 	s := &Server{cfg: cfg, store: opts.Store, log: opts.Logger, now: opts.Now}
-	var err error
-	s.Keys, err = keys.New(keys.Options{Store: opts.Store, Now: opts.Now, Logger: opts.Logger, Algorithm: cfg.Signing.Algorithm})
+	core, err := NewCore(CoreOptions{Config: cfg, Store: opts.Store, Logger: opts.Logger, Now: opts.Now, PasswordParams: opts.PasswordParams})
 	if err != nil {
 		return nil, err
 	}
-	params := local.Params{
-		Memory: cfg.Password.MemoryKiB, Iterations: cfg.Password.Iterations, Parallelism: cfg.Password.Parallelism,
-		SaltLen: 16, KeyLen: 32,
-	}
-	if opts.PasswordParams != nil {
-		params = *opts.PasswordParams
-	}
-	s.Hasher = local.NewHasher(params, cfg.Password.MaxConcurrent)
-	s.Local, err = local.New(local.Options{People: opts.Store, Credentials: opts.Store, Hasher: s.Hasher, Logger: opts.Logger})
-	if err != nil {
-		return nil, err
-	}
+	s.Core = core
+	s.Keys, s.Audit, s.Local, s.Hasher, s.Logout = core.Keys, core.Audit, core.Local, core.Hasher, core.Logout
 	issuer, err := url.Parse(cfg.Issuer)
 	if err != nil {
 		return nil, fmt.Errorf("issuer: %w", err)
@@ -113,14 +103,6 @@ func New(opts Options) (*Server, error) {
 		Store: opts.Store, Now: opts.Now, Lifetime: cfg.Session.Lifetime.Std(),
 		IdleTimeout: cfg.Session.IdleTimeout.Std(), Secure: issuer.Scheme == "https",
 	})
-	if err != nil {
-		return nil, err
-	}
-	s.Audit, err = audit.New(audit.Options{Store: opts.Store, Now: opts.Now, Logger: opts.Logger})
-	if err != nil {
-		return nil, err
-	}
-	s.Logout, err = logout.New(logout.Options{Issuer: cfg.Issuer, Store: opts.Store, Signer: s.Keys, Logger: opts.Logger, Now: opts.Now, Audit: s.Audit})
 	if err != nil {
 		return nil, err
 	}

@@ -405,7 +405,7 @@ func TestRefreshRefused(t *testing.T) {
 		h.app("intranet", storage.ClientConfidential, rpCallback)
 		tok := h.signIn(h.browser(), "intranet", "jdupont", "openid offline_access")
 		p.Disabled = true
-		if err := h.terr.UpdatePerson(ctx, &p); err != nil {
+		if err := h.store.UpdatePerson(ctx, &p); err != nil {
 			t.Fatal(err)
 		}
 		resp, body := h.refresh("intranet", tok.refresh, nil)

@@ -36,6 +36,7 @@ type Application struct {
 	Settings  ClientSettings
 	CreatedAt time.Time
 	UpdatedAt time.Time
+	Version   int64 // 1 when created, one more at each update
 }
 
 // ClientSettings are an application's OpenID Connect / OAuth options.

@@ -26,6 +26,9 @@ var (
 	// ErrAlreadyUsed means a one-time value (authorization code) was
 	// already consumed.
 	ErrAlreadyUsed = errors.New("storage: already used")
+	// ErrStale means an update carried a Version that is no longer the
+	// record's: someone else changed it since it was read.
+	ErrStale = errors.New("storage: changed since read")
 )
 
 var idEncoding = base32.NewEncoding("abcdefghijklmnopqrstuvwxyz234567").WithPadding(base32.NoPadding)

@@ -19,6 +19,7 @@ type Organization struct {
 	MFAPolicy string
 	CreatedAt time.Time
 	UpdatedAt time.Time
+	Version   int64 // 1 when created, one more at each update
 }
 
 // Second-factor policies of an organization (Organization.MFAPolicy).
@@ -42,6 +43,7 @@ type Person struct {
 	Disabled      bool
 	CreatedAt     time.Time
 	UpdatedAt     time.Time
+	Version       int64 // 1 when created, one more at each update
 }
 
 // Membership kinds.
@@ -64,6 +66,7 @@ type Membership struct {
 	ValidUntil *time.Time // nil: no end date
 	CreatedAt  time.Time
 	UpdatedAt  time.Time
+	Version    int64 // 1 when created, one more at each update
 }
 
 // ActiveAt reports whether the membership is valid at t.
@@ -176,16 +179,19 @@ type Groups interface {
 	ListMembershipGroups(ctx context.Context, orgID, membershipID string) ([]string, error)
 }
 
-// Admin roles.
+// Admin roles (internal/authz maps them to permissions).
 const (
 	RolePlatformAdmin = "platform_admin" // OrgID empty
 	RoleOrgAdmin      = "org_admin"
+	RoleOrgHelpdesk   = "org_helpdesk"
+	RoleAppManager    = "app_manager" // AppID names the application
 )
 
 // AdminRole grants administration rights to a person.
 type AdminRole struct {
 	PersonID  string
 	OrgID     string // empty for platform-wide roles
+	AppID     string // the application of an app_manager, else empty
 	Role      string
 	CreatedAt time.Time
 }
@@ -193,7 +199,13 @@ type AdminRole struct {
 // AdminRoles stores administration rights.
 type AdminRoles interface {
 	GrantRole(ctx context.Context, r *AdminRole) error // idempotent
+	// RevokeRole removes the grant r names (PersonID, OrgID, AppID,
+	// Role); ErrNotFound if it was not held.
+	RevokeRole(ctx context.Context, r AdminRole) error
 	ListRoles(ctx context.Context, personID string) ([]AdminRole, error)
+	// ListOrgRoles lists the grants in an organization (orgID "" for the
+	// platform-wide ones), by person and role.
+	ListOrgRoles(ctx context.Context, orgID string) ([]AdminRole, error)
 	// CountRole counts holders of a role (any organization).
 	CountRole(ctx context.Context, role string) (int, error)
 }

@@ -1,55 +1,70 @@
-// Package territory owns the territory's model: organizations, people,
-// memberships (agent or élu), mandates and groups, with their validation
-// rules (SIREN/SIRET Luhn check, identifiers, validity dates).
+// Package territory owns the territory's model and its use cases:
+// organizations, people, memberships (agent or élu), mandates, groups and
+// administration roles, with their validation rules (SIREN/SIRET Luhn
+// check, identifiers, validity dates).
 //
-// It imports internal/storage only. Every method that touches data owned
-// by an organization takes the organization ID explicitly.
+// Every use case takes the acting party first (authz.Actor), checks its
+// permission with authz, changes the store in one transaction and records
+// the change — who, on behalf of which organization, before and after —
+// in the audit log inside that same transaction. The CLI, the console,
+// the REST API, `tno apply` and the identity sources all call these.
+//
+// It imports internal/storage, internal/field, internal/authz and
+// internal/audit. Every method that touches data owned by an organization
+// takes the organization ID explicitly.
 package territory
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
-	"net/mail"
-	"regexp"
-	"strings"
 	"time"
 
+	"github.com/territoires-ouverts/tno/internal/audit"
+	"github.com/territoires-ouverts/tno/internal/authz"
+	"github.com/territoires-ouverts/tno/internal/field"
 	"github.com/territoires-ouverts/tno/internal/storage"
 )
 
-// FieldError is one invalid input field. Code is stable, for translation.
-type FieldError struct {
-	Field string
-	Code  string
-	Msg   string
-}
-
-func (e *FieldError) Error() string { return e.Field + ": " + e.Msg }
-
-func fieldErr(field, code, format string, args ...any) error {
-	return &FieldError{Field: field, Code: code, Msg: fmt.Sprintf(format, args...)}
-}
-
 // Store is what the territory service needs from storage.
-type Store interface {
-	storage.Organizations
-	storage.People
-	storage.Memberships
-	storage.Mandates
-	storage.Groups
+type Store = storage.Store
+
+// Sessions ends a person's sessions and tells their applications
+// (internal/logout).
+type Sessions interface {
+	EndPersonSessions(ctx context.Context, personID, reason string) (int, error)
+}
+
+// Passwords hashes and checks passwords (internal/directory/local).
+type Passwords interface {
+	Hash(ctx context.Context, password string) (string, error)
+	// Check applies the password policy; personal lists the person's
+	// names and identifiers, which the password must not contain.
+	Check(password string, personal ...string) error
 }
 
 // Options configures a Service.
 type Options struct {
 	Store Store
 	Now   func() time.Time
+	// Audit records every change; nil builds a log on Store.
+	Audit *audit.Log
+	// Sessions ends the sessions of a disabled person; nil ends none
+	// (tests).
+	Sessions Sessions
+	// Passwords is needed by SetPassword and CreatePerson with a password.
+	Passwords Passwords
 }
 
-// Service validates and stores the territory's records.
+// Service runs the territory's use cases.
 type Service struct {
-	store Store
-	now   func() time.Time
+	store     Store
+	now       func() time.Time
+	audit     *audit.Log
+	sessions  Sessions
+	passwords Passwords
+	bound     bool // In: inside a caller's transaction
 }
 
 // New returns a Service.
@@ -60,216 +75,82 @@ func New(opts Options) (*Service, error) {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	return &Service{store: opts.Store, now: opts.Now}, nil
-}
-
-var (
-	slugRE     = regexp.MustCompile(`^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$`)
-	usernameRE = regexp.MustCompile(`^[a-z0-9](?:[a-z0-9._@+-]{0,126}[a-z0-9])?$`)
-)
-
-// ValidSlug reports whether s is a valid organization or group slug.
-func ValidSlug(s string) bool { return slugRE.MatchString(s) }
-
-// NormalizeUsername returns the canonical form of a sign-in identifier.
-func NormalizeUsername(s string) string { return strings.ToLower(strings.TrimSpace(s)) }
-
-// ValidateOrganization checks an organization's fields.
-func ValidateOrganization(o storage.Organization) error {
-	var errs []error
-	if !ValidSlug(o.Slug) {
-		errs = append(errs, fieldErr("slug", "invalid", "must be 1-63 lowercase letters, digits or hyphens, got %q", o.Slug))
-	}
-	if strings.TrimSpace(o.Name) == "" {
-		errs = append(errs, fieldErr("name", "required", "is required"))
-	}
-	if err := ValidateSIREN(o.SIREN); err != nil {
-		errs = append(errs, fieldErr("siren", "invalid", "%v", err))
-	}
-	if o.SIRET != "" {
-		if err := ValidateSIRET(o.SIRET); err != nil {
-			errs = append(errs, fieldErr("siret", "invalid", "%v", err))
-		} else if o.SIREN != "" && !strings.HasPrefix(o.SIRET, o.SIREN) {
-			errs = append(errs, fieldErr("siret", "mismatch", "SIRET %s does not start with SIREN %s", o.SIRET, o.SIREN))
+	if opts.Audit == nil {
+		var err error
+		if opts.Audit, err = audit.New(audit.Options{Store: opts.Store, Now: opts.Now}); err != nil {
+			return nil, err
 		}
 	}
-	switch o.MFAPolicy {
-	case storage.MFANone, storage.MFAElus, storage.MFAAll:
-	default:
-		errs = append(errs, fieldErr("mfa_policy", "invalid", "must be %q, %q or empty, got %q", storage.MFAElus, storage.MFAAll, o.MFAPolicy))
-	}
-	return errors.Join(errs...)
+	return &Service{store: opts.Store, now: opts.Now, audit: opts.Audit, sessions: opts.Sessions, passwords: opts.Passwords}, nil
 }
 
-// ValidatePerson checks a person's fields.
-func ValidatePerson(p storage.Person) error {
-	var errs []error
-	if !usernameRE.MatchString(p.Username) {
-		errs = append(errs, fieldErr("username", "invalid", "must be 1-128 lowercase letters, digits or . _ @ + -, got %q", p.Username))
-	}
-	if strings.TrimSpace(p.GivenName) == "" {
-		errs = append(errs, fieldErr("given_name", "required", "is required"))
-	}
-	if strings.TrimSpace(p.FamilyName) == "" {
-		errs = append(errs, fieldErr("family_name", "required", "is required"))
-	}
-	if p.Email != "" {
-		if err := validEmail(p.Email); err != nil {
-			errs = append(errs, fieldErr("email", "invalid", "%v", err))
+// In returns the service working inside the caller's transaction tx
+// (tno apply, a CSV import): each use case then runs under a savepoint
+// of tx and its audit event commits, or not, with tx. Ending sessions
+// needs its own transaction: SetDisabled refuses to disable inside one.
+func (s *Service) In(tx Store) *Service {
+	c := *s
+	c.store, c.audit, c.bound = tx, s.audit.In(tx), true
+	return &c
+}
+
+// Store returns the store the service works on.
+func (s *Service) Store() Store { return s.store }
+
+// tx runs fn in a transaction (a savepoint when bound) with the audit log
+// writing into it.
+func (s *Service) tx(ctx context.Context, fn func(tx Store, log *audit.Log) error) error {
+	return s.store.WithTx(ctx, func(tx Store) error { return fn(tx, s.audit.In(tx)) })
+}
+
+// Change is one administration change for the audit log.
+type Change struct {
+	Type   string // audit event type: "person_created"…
+	OrgID  string // on behalf of which organization ("" platform)
+	Target string // "person:ID"…
+	Before any    // record before (nil when created); JSON-encoded
+	After  any    // record after (nil when removed)
+	// Details add context (never secrets).
+	Details map[string]string
+}
+
+// Record writes c to log with the actor's identity. Records are encoded
+// with their JSON tags: give views without secrets.
+func Record(ctx context.Context, log *audit.Log, a authz.Actor, c Change) error {
+	enc := func(v any) (string, error) {
+		if v == nil {
+			return "", nil
 		}
+		b, err := json.Marshal(v)
+		return string(b), err
 	}
-	return errors.Join(errs...)
+	before, err1 := enc(c.Before)
+	after, err2 := enc(c.After)
+	if err := errors.Join(err1, err2); err != nil {
+		return fmt.Errorf("audit %s: %w", c.Type, err)
+	}
+	e := audit.Event{
+		Type: c.Type, OrgID: c.OrgID, Details: c.Details, ActorKind: string(a.Kind), ActorID: a.ID,
+		Address: a.Address, Target: c.Target, Before: before, After: after,
+	}
+	if a.Kind == authz.KindClient {
+		e.ClientID = a.ID
+	}
+	return log.Record(ctx, e)
 }
 
-func validEmail(s string) error {
-	a, err := mail.ParseAddress(s)
-	if err != nil || a.Address != s || a.Name != "" {
-		return fmt.Errorf("not a plain e-mail address: %q", s)
+// notFound maps storage's ErrNotFound for the record named.
+func notFound(what string, err error) error {
+	if errors.Is(err, storage.ErrNotFound) {
+		return fmt.Errorf("%s: %w", what, storage.ErrNotFound)
 	}
-	return nil
+	return err
 }
 
-// ValidateMembership checks a membership's fields.
-func ValidateMembership(m storage.Membership) error {
-	var errs []error
-	if m.PersonID == "" {
-		errs = append(errs, fieldErr("person", "required", "is required"))
+// stale is the field error of an edit made from an outdated copy.
+func stale(err error) error {
+	if errors.Is(err, storage.ErrStale) {
+		return errors.Join(field.New("version", field.Stale, "was changed by someone else meanwhile: reload it and make the change again"), err)
 	}
-	if m.OrgID == "" {
-		errs = append(errs, fieldErr("organization", "required", "is required"))
-	}
-	if m.Kind != storage.KindAgent && m.Kind != storage.KindElu {
-		errs = append(errs, fieldErr("kind", "invalid", "must be %q or %q, got %q", storage.KindAgent, storage.KindElu, m.Kind))
-	}
-	if m.ValidUntil != nil && !m.ValidUntil.After(m.ValidFrom) {
-		errs = append(errs, fieldErr("valid_until", "before_start", "must be after valid_from"))
-	}
-	if m.Email != "" {
-		if err := validEmail(m.Email); err != nil {
-			errs = append(errs, fieldErr("email", "invalid", "%v", err))
-		}
-	}
-	return errors.Join(errs...)
-}
-
-// CreateOrganization validates and stores o.
-func (s *Service) CreateOrganization(ctx context.Context, o *storage.Organization) error {
-	if err := ValidateOrganization(*o); err != nil {
-		return err
-	}
-	if err := s.store.CreateOrganization(ctx, o); err != nil {
-		return fmt.Errorf("create organization %s: %w", o.Slug, err)
-	}
-	return nil
-}
-
-// UpdateOrganization validates and stores o.
-func (s *Service) UpdateOrganization(ctx context.Context, o *storage.Organization) error {
-	if err := ValidateOrganization(*o); err != nil {
-		return err
-	}
-	if err := s.store.UpdateOrganization(ctx, o); err != nil {
-		return fmt.Errorf("update organization %s: %w", o.Slug, err)
-	}
-	return nil
-}
-
-// CreatePerson normalizes, validates and stores p.
-func (s *Service) CreatePerson(ctx context.Context, p *storage.Person) error {
-	p.Username = NormalizeUsername(p.Username)
-	if err := ValidatePerson(*p); err != nil {
-		return err
-	}
-	if err := s.store.CreatePerson(ctx, p); err != nil {
-		return fmt.Errorf("create person %s: %w", p.Username, err)
-	}
-	return nil
-}
-
-// UpdatePerson validates and stores p.
-func (s *Service) UpdatePerson(ctx context.Context, p *storage.Person) error {
-	p.Username = NormalizeUsername(p.Username)
-	if err := ValidatePerson(*p); err != nil {
-		return err
-	}
-	if err := s.store.UpdatePerson(ctx, p); err != nil {
-		return fmt.Errorf("update person %s: %w", p.Username, err)
-	}
-	return nil
-}
-
-// CreateMembership validates and stores m. A zero ValidFrom means now.
-func (s *Service) CreateMembership(ctx context.Context, m *storage.Membership) error {
-	if m.ValidFrom.IsZero() {
-		m.ValidFrom = s.now().UTC().Truncate(time.Second)
-	}
-	if err := ValidateMembership(*m); err != nil {
-		return err
-	}
-	if _, err := s.store.GetOrganization(ctx, m.OrgID); err != nil {
-		return fmt.Errorf("membership organization %s: %w", m.OrgID, err)
-	}
-	if _, err := s.store.GetPerson(ctx, m.PersonID); err != nil {
-		return fmt.Errorf("membership person %s: %w", m.PersonID, err)
-	}
-	if err := s.store.CreateMembership(ctx, m); err != nil {
-		return fmt.Errorf("create membership: %w", err)
-	}
-	return nil
-}
-
-// AddMandate validates and stores an élu's mandate.
-func (s *Service) AddMandate(ctx context.Context, md *storage.Mandate) error {
-	m, err := s.store.GetMembership(ctx, md.OrgID, md.MembershipID)
-	if err != nil {
-		return fmt.Errorf("mandate membership %s: %w", md.MembershipID, err)
-	}
-	var errs []error
-	if m.Kind != storage.KindElu {
-		errs = append(errs, fieldErr("membership", "not_elu", "mandates belong to élus' memberships"))
-	}
-	if strings.TrimSpace(md.Function) == "" {
-		errs = append(errs, fieldErr("function", "required", "is required"))
-	}
-	if md.StartsAt.IsZero() {
-		md.StartsAt = m.ValidFrom
-	}
-	if md.StartsAt.Before(m.ValidFrom) {
-		if sameDay(md.StartsAt, m.ValidFrom) {
-			// "--from today" for a membership created a moment ago: the
-			// mandate starts with the membership.
-			md.StartsAt = m.ValidFrom
-		} else {
-			errs = append(errs, fieldErr("starts_at", "before_membership", "must not be before the membership starts (%s)", m.ValidFrom.Local().Format(time.DateOnly)))
-		}
-	}
-	if md.EndsAt != nil && !md.EndsAt.After(md.StartsAt) {
-		errs = append(errs, fieldErr("ends_at", "before_start", "must be after starts_at"))
-	}
-	if err := errors.Join(errs...); err != nil {
-		return err
-	}
-	return s.store.CreateMandate(ctx, md)
-}
-
-// ActiveMandates returns the mandates of a membership in force at t.
-func (s *Service) ActiveMandates(ctx context.Context, orgID, membershipID string, t time.Time) ([]storage.Mandate, error) {
-	all, err := s.store.ListMandates(ctx, orgID, membershipID)
-	if err != nil {
-		return nil, err
-	}
-	var out []storage.Mandate
-	for _, md := range all {
-		if md.ActiveAt(t) {
-			out = append(out, md)
-		}
-	}
-	return out, nil
-}
-
-// sameDay reports whether a and b fall on the same local calendar day.
-func sameDay(a, b time.Time) bool {
-	ay, am, ad := a.Local().Date()
-	by, bm, bd := b.Local().Date()
-	return ay == by && am == bm && ad == bd
+	return err
 }

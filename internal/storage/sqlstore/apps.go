@@ -9,13 +9,13 @@ import (
 )
 
 const appColumns = `id, org_id, client_id, name, client_type, secret_hash, redirect_uris,
-	post_logout_redirect_uris, scopes, allowed_kinds, first_party, disabled, created_at, updated_at, settings`
+	post_logout_redirect_uris, scopes, allowed_kinds, first_party, disabled, created_at, updated_at, settings, version`
 
 func scanApp(r rowScanner) (storage.Application, error) {
 	var a storage.Application
 	err := r.Scan(&a.ID, &a.OrgID, &a.ClientID, &a.Name, &a.ClientType, &a.SecretHash,
 		lst(&a.RedirectURIs), lst(&a.PostLogoutRedirectURIs), lst(&a.Scopes), lst(&a.AllowedKinds),
-		&a.FirstParty, &a.Disabled, ts(&a.CreatedAt), ts(&a.UpdatedAt), jsonDoc(&a.Settings))
+		&a.FirstParty, &a.Disabled, ts(&a.CreatedAt), ts(&a.UpdatedAt), jsonDoc(&a.Settings), &a.Version)
 	return a, err
 }
 
@@ -30,13 +30,14 @@ func (s *Store) CreateApplication(ctx context.Context, a *storage.Application) e
 	v.GrantedOrgIDs = dedupe(v.GrantedOrgIDs)
 	v.CreatedAt = s.timestamp()
 	v.UpdatedAt = v.CreatedAt
+	v.Version = 1
 	err := s.atomic(ctx, func(tx *Store) error {
 		_, err := tx.exec(ctx, "create application",
 			`INSERT INTO applications (`+appColumns+`)
-			 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`,
+			 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)`,
 			v.ID, v.OrgID, v.ClientID, v.Name, v.ClientType, v.SecretHash,
 			list(v.RedirectURIs), list(v.PostLogoutRedirectURIs), list(v.Scopes), list(v.AllowedKinds),
-			v.FirstParty, v.Disabled, micros(v.CreatedAt), micros(v.UpdatedAt), doc(v.Settings))
+			v.FirstParty, v.Disabled, micros(v.CreatedAt), micros(v.UpdatedAt), doc(v.Settings), v.Version)
 		if err != nil {
 			return err
 		}
@@ -144,11 +145,12 @@ func (s *Store) UpdateApplication(ctx context.Context, a *storage.Application) e
 		err := tx.writeRow(ctx, op,
 			`UPDATE applications SET client_id = $3, name = $4, client_type = $5, secret_hash = $6,
 			 redirect_uris = $7, post_logout_redirect_uris = $8, scopes = $9, allowed_kinds = $10,
-			 first_party = $11, disabled = $12, updated_at = $13, settings = $14
-			 WHERE org_id = $1 AND id = $2 RETURNING created_at`,
+			 first_party = $11, disabled = $12, updated_at = $13, settings = $14, version = version + 1
+			 WHERE org_id = $1 AND id = $2 AND (CAST($15 AS BIGINT) = 0 OR version = $15) RETURNING created_at, version`,
 			[]any{v.OrgID, v.ID, v.ClientID, v.Name, v.ClientType, v.SecretHash,
 				list(v.RedirectURIs), list(v.PostLogoutRedirectURIs), list(v.Scopes), list(v.AllowedKinds),
-				v.FirstParty, v.Disabled, micros(v.UpdatedAt), doc(v.Settings)}, ts(&v.CreatedAt))
+				v.FirstParty, v.Disabled, micros(v.UpdatedAt), doc(v.Settings), v.Version}, ts(&v.CreatedAt), &v.Version)
+		err = tx.checkVersion(ctx, err, a.Version, "applications", "org_id = $1 AND id = $2", v.OrgID, v.ID)
 		if err != nil {
 			return err
 		}

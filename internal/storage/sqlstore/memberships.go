@@ -7,12 +7,12 @@ import (
 )
 
 const membershipColumns = `id, person_id, org_id, kind, service, title, email, phone,
-	valid_from, valid_until, created_at, updated_at`
+	valid_from, valid_until, created_at, updated_at, version`
 
 func scanMembership(r rowScanner) (storage.Membership, error) {
 	var m storage.Membership
 	err := r.Scan(&m.ID, &m.PersonID, &m.OrgID, &m.Kind, &m.Service, &m.Title, &m.Email, &m.Phone,
-		ts(&m.ValidFrom), nts(&m.ValidUntil), ts(&m.CreatedAt), ts(&m.UpdatedAt))
+		ts(&m.ValidFrom), nts(&m.ValidUntil), ts(&m.CreatedAt), ts(&m.UpdatedAt), &m.Version)
 	return m, err
 }
 
@@ -27,11 +27,12 @@ func (s *Store) CreateMembership(ctx context.Context, m *storage.Membership) err
 	v.ValidFrom, v.ValidUntil = norm(v.ValidFrom), normp(v.ValidUntil)
 	v.CreatedAt = s.timestamp()
 	v.UpdatedAt = v.CreatedAt
+	v.Version = 1
 	_, err := s.exec(ctx, "create membership",
 		`INSERT INTO memberships (`+membershipColumns+`)
-		 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
+		 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
 		v.ID, v.PersonID, v.OrgID, v.Kind, v.Service, v.Title, v.Email, v.Phone,
-		micros(v.ValidFrom), nullMicros(v.ValidUntil), micros(v.CreatedAt), micros(v.UpdatedAt))
+		micros(v.ValidFrom), nullMicros(v.ValidUntil), micros(v.CreatedAt), micros(v.UpdatedAt), v.Version)
 	if err != nil {
 		return err
 	}
@@ -54,11 +55,12 @@ func (s *Store) UpdateMembership(ctx context.Context, m *storage.Membership) err
 	v.UpdatedAt = s.timestamp()
 	err := s.writeRow(ctx, "update membership",
 		`UPDATE memberships SET kind = $3, service = $4, title = $5, email = $6, phone = $7,
-		 valid_from = $8, valid_until = $9, updated_at = $10
-		 WHERE org_id = $1 AND id = $2 RETURNING person_id, created_at`,
+		 valid_from = $8, valid_until = $9, updated_at = $10, version = version + 1
+		 WHERE org_id = $1 AND id = $2 AND (CAST($11 AS BIGINT) = 0 OR version = $11) RETURNING person_id, created_at, version`,
 		[]any{v.OrgID, v.ID, v.Kind, v.Service, v.Title, v.Email, v.Phone,
-			micros(v.ValidFrom), nullMicros(v.ValidUntil), micros(v.UpdatedAt)},
-		&v.PersonID, ts(&v.CreatedAt))
+			micros(v.ValidFrom), nullMicros(v.ValidUntil), micros(v.UpdatedAt), v.Version},
+		&v.PersonID, ts(&v.CreatedAt), &v.Version)
+	err = s.checkVersion(ctx, err, m.Version, "memberships", "org_id = $1 AND id = $2", v.OrgID, v.ID)
 	if err != nil {
 		return err
 	}

@@ -9,12 +9,12 @@ import (
 )
 
 const personColumns = `id, username, given_name, family_name, usual_name, email, email_verified,
-	phone, disabled, created_at, updated_at`
+	phone, disabled, created_at, updated_at, version`
 
 func scanPerson(r rowScanner) (storage.Person, error) {
 	var p storage.Person
 	err := r.Scan(&p.ID, &p.Username, &p.GivenName, &p.FamilyName, &p.UsualName, &p.Email,
-		&p.EmailVerified, &p.Phone, &p.Disabled, ts(&p.CreatedAt), ts(&p.UpdatedAt))
+		&p.EmailVerified, &p.Phone, &p.Disabled, ts(&p.CreatedAt), ts(&p.UpdatedAt), &p.Version)
 	return p, err
 }
 
@@ -26,10 +26,11 @@ func (s *Store) CreatePerson(ctx context.Context, p *storage.Person) error {
 	}
 	v.CreatedAt = s.timestamp()
 	v.UpdatedAt = v.CreatedAt
+	v.Version = 1
 	_, err := s.exec(ctx, "create person",
-		`INSERT INTO people (`+personColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+		`INSERT INTO people (`+personColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
 		v.ID, v.Username, v.GivenName, v.FamilyName, v.UsualName, v.Email, v.EmailVerified,
-		v.Phone, v.Disabled, micros(v.CreatedAt), micros(v.UpdatedAt))
+		v.Phone, v.Disabled, micros(v.CreatedAt), micros(v.UpdatedAt), v.Version)
 	if err != nil {
 		return err
 	}
@@ -71,10 +72,11 @@ func (s *Store) UpdatePerson(ctx context.Context, p *storage.Person) error {
 	v.UpdatedAt = s.timestamp()
 	err := s.writeRow(ctx, "update person",
 		`UPDATE people SET username = $2, given_name = $3, family_name = $4, usual_name = $5,
-		 email = $6, email_verified = $7, phone = $8, disabled = $9, updated_at = $10
-		 WHERE id = $1 RETURNING created_at`,
+		 email = $6, email_verified = $7, phone = $8, disabled = $9, updated_at = $10, version = version + 1
+		 WHERE id = $1 AND (CAST($11 AS BIGINT) = 0 OR version = $11) RETURNING created_at, version`,
 		[]any{v.ID, v.Username, v.GivenName, v.FamilyName, v.UsualName, v.Email, v.EmailVerified,
-			v.Phone, v.Disabled, micros(v.UpdatedAt)}, ts(&v.CreatedAt))
+			v.Phone, v.Disabled, micros(v.UpdatedAt), v.Version}, ts(&v.CreatedAt), &v.Version)
+	err = s.checkVersion(ctx, err, p.Version, "people", "id = $1", v.ID)
 	if err != nil {
 		return err
 	}

@@ -223,6 +223,26 @@ func (s *Store) writeRow(ctx context.Context, op, query string, args []any, dest
 	return s.wrap(op, err)
 }
 
+// checkVersion turns the ErrNotFound of an UPDATE guarded by
+// "version = $n" into ErrStale when the row exists with another version.
+func (s *Store) checkVersion(ctx context.Context, err error, version int64, table, where string, args ...any) error {
+	if err == nil || version == 0 || !errors.Is(err, storage.ErrNotFound) {
+		return err
+	}
+	n, qerr := queryOne(ctx, s, "check version", func(r rowScanner) (int, error) {
+		var n int
+		err := r.Scan(&n)
+		return n, err
+	}, `SELECT COUNT(*) FROM `+table+` WHERE `+where, args...)
+	if qerr != nil {
+		return qerr
+	}
+	if n > 0 {
+		return fmt.Errorf("%w (%s)", storage.ErrStale, table)
+	}
+	return err
+}
+
 // wrap maps driver errors onto the storage sentinels, keeping the cause.
 func (s *Store) wrap(op string, err error) error {
 	switch {

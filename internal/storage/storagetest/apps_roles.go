@@ -194,6 +194,37 @@ func roleTests() []test {
 				t.Errorf("ListRoles = %v, want 2 roles", got)
 			}
 		}},
+		{"application managers, organization listing, revoke", func(t *testing.T, f fixture) {
+			org, other := f.org("org"), f.org("other")
+			p, q := f.person("p"), f.person("q")
+			app1, app2 := f.app(org.ID, "one"), f.app(org.ID, "two")
+			m1 := storage.AdminRole{PersonID: p.ID, OrgID: org.ID, AppID: app1.ID, Role: storage.RoleAppManager, CreatedAt: t0}
+			m2 := storage.AdminRole{PersonID: p.ID, OrgID: org.ID, AppID: app2.ID, Role: storage.RoleAppManager, CreatedAt: t0}
+			h := storage.AdminRole{PersonID: q.ID, OrgID: org.ID, Role: storage.RoleOrgHelpdesk, CreatedAt: t0}
+			o := storage.AdminRole{PersonID: q.ID, OrgID: other.ID, Role: storage.RoleOrgAdmin, CreatedAt: t0}
+			for _, r := range []*storage.AdminRole{&m1, &m2, &h, &o} {
+				must(t, f.s.GrantRole(f.ctx, r))
+			}
+			if got := get(f.s.ListRoles(f.ctx, p.ID))(t); len(got) != 2 {
+				t.Errorf("ListRoles = %v, want one grant per application", got)
+			}
+			got := get(f.s.ListOrgRoles(f.ctx, org.ID))(t)
+			if len(got) != 3 {
+				t.Fatalf("ListOrgRoles = %v, want the 3 grants of org", got)
+			}
+			for _, r := range got {
+				if r.OrgID != org.ID {
+					t.Errorf("ListOrgRoles(org) returned %v", r)
+				}
+			}
+			must(t, f.s.RevokeRole(f.ctx, m1))
+			wantErr(t, f.s.RevokeRole(f.ctx, m1), storage.ErrNotFound)
+			diff(t, []storage.AdminRole{m2}, get(f.s.ListRoles(f.ctx, p.ID))(t))
+			// Removing the application removes its managers' grants.
+			must(t, f.s.DeleteApplication(f.ctx, org.ID, app2.ID))
+			diff(t, []storage.AdminRole{}, get(f.s.ListRoles(f.ctx, p.ID))(t))
+			diff(t, []storage.AdminRole{h}, get(f.s.ListOrgRoles(f.ctx, org.ID))(t))
+		}},
 		{"unknown person or organization is not found", func(t *testing.T, f fixture) {
 			p := f.person("p")
 			wantErr(t, f.s.GrantRole(f.ctx, &storage.AdminRole{PersonID: "nope", Role: storage.RolePlatformAdmin}), storage.ErrNotFound)

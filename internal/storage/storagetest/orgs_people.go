@@ -75,6 +75,27 @@ func organizationTests() []test {
 			wantErr(t, f.s.UpdateOrganization(f.ctx, &o), storage.ErrConflict)
 			diff(t, want, get(f.s.GetOrganization(f.ctx, o.ID))(t))
 		}},
+		{"duplicate SIREN is a conflict", func(t *testing.T, f fixture) {
+			a := storage.Organization{Slug: "ville-a", Name: "Ville A", SIREN: "213105554"}
+			must(t, f.s.CreateOrganization(f.ctx, &a))
+			b := storage.Organization{Slug: "ville-b", Name: "Ville B", SIREN: "213105554"}
+			wantErr(t, f.s.CreateOrganization(f.ctx, &b), storage.ErrConflict)
+			diff(t, []storage.Organization{a}, get(f.s.ListOrganizations(f.ctx))(t))
+		}},
+		{"update to a taken SIREN is a conflict", func(t *testing.T, f fixture) {
+			a := f.org("ville-a")
+			o := f.org("ville-b")
+			want := o
+			o.SIREN = a.SIREN
+			wantErr(t, f.s.UpdateOrganization(f.ctx, &o), storage.ErrConflict)
+			diff(t, []storage.Organization{a, want}, get(f.s.ListOrganizations(f.ctx))(t))
+		}},
+		{"empty SIRENs may repeat", func(t *testing.T, f fixture) {
+			// Not a SIREN: the territory rules refuse it, the store keeps
+			// it like any other field.
+			must(t, f.s.CreateOrganization(f.ctx, &storage.Organization{Slug: "a"}))
+			must(t, f.s.CreateOrganization(f.ctx, &storage.Organization{Slug: "b"}))
+		}},
 	}
 }
 

@@ -4,7 +4,10 @@ import (
 	"cmp"
 	"context"
 	"errors"
+	"fmt"
+	"hash/fnv"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -50,6 +53,7 @@ func Run(t *testing.T, open func(t *testing.T) storage.Store) {
 		{"deployment_secrets", secretTests()},
 		{"consents", consentTests()},
 		{"audit_events", auditTests()},
+		{"versions", versionTests()},
 		{"throttles", throttleTests()},
 		{"password_resets", passwordResetTests()},
 		{"times", timeTests()},
@@ -80,9 +84,29 @@ type fixture struct {
 
 func (f fixture) org(slug string) storage.Organization {
 	f.t.Helper()
-	o := storage.Organization{Slug: slug, Name: "Organisation " + slug, SIREN: "123456782"}
+	o := storage.Organization{Slug: slug, Name: "Organisation " + slug, SIREN: testSIREN(slug)}
 	must(f.t, f.s.CreateOrganization(f.ctx, &o))
 	return o
+}
+
+// testSIREN returns a SIREN for slug, the same on every call: 8 digits
+// hashed from slug and the Luhn key. A SIREN is unique: organizations of
+// one test need their own.
+func testSIREN(slug string) string {
+	h := fnv.New32a()
+	h.Write([]byte(slug))
+	base := fmt.Sprintf("%08d", h.Sum32()%100_000_000)
+	sum := 0
+	for i, c := range base { // from the left: the key is the 9th digit
+		d := int(c - '0')
+		if i%2 == 1 {
+			if d *= 2; d > 9 {
+				d -= 9
+			}
+		}
+		sum += d
+	}
+	return base + strconv.Itoa((10-sum%10)%10)
 }
 
 func (f fixture) person(username string) storage.Person {
