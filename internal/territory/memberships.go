@@ -46,7 +46,7 @@ func (s *Service) createMembership(ctx context.Context, tx Store, log *audit.Log
 		}
 		return fmt.Errorf("create membership: %w", err)
 	}
-	return Record(ctx, log, a, Change{Type: audit.MembershipCreated, OrgID: m.OrgID, Target: "membership:" + m.ID, After: ViewMembership(*m)})
+	return Record(ctx, log, a, Change{Type: audit.MembershipCreated, OrgID: m.OrgID, PersonID: m.PersonID, Target: "membership:" + m.ID, After: ViewMembership(*m)})
 }
 
 // UpdateMembership validates and stores m (its kind, service, title,
@@ -69,7 +69,7 @@ func (s *Service) UpdateMembership(ctx context.Context, a authz.Actor, m *storag
 		if err := tx.UpdateMembership(ctx, m); err != nil {
 			return stale(err)
 		}
-		return Record(ctx, log, a, Change{Type: audit.MembershipUpdated, OrgID: m.OrgID, Target: "membership:" + m.ID,
+		return Record(ctx, log, a, Change{Type: audit.MembershipUpdated, OrgID: m.OrgID, PersonID: m.PersonID, Target: "membership:" + m.ID,
 			Before: ViewMembership(cur), After: ViewMembership(*m)})
 	})
 }
@@ -94,7 +94,7 @@ func (s *Service) EndMembership(ctx context.Context, a authz.Actor, orgID, id st
 		if err := tx.UpdateMembership(ctx, &m); err != nil {
 			return stale(err)
 		}
-		return Record(ctx, log, a, Change{Type: audit.MembershipUpdated, OrgID: orgID, Target: "membership:" + id,
+		return Record(ctx, log, a, Change{Type: audit.MembershipUpdated, OrgID: orgID, PersonID: m.PersonID, Target: "membership:" + id,
 			Before: ViewMembership(cur), After: ViewMembership(m), Details: map[string]string{"ended": t.UTC().Format(time.RFC3339)}})
 	})
 	return m, err
@@ -140,7 +140,7 @@ func (s *Service) AddMandate(ctx context.Context, a authz.Actor, md *storage.Man
 		if err := tx.CreateMandate(ctx, md); err != nil {
 			return err
 		}
-		return Record(ctx, log, a, Change{Type: audit.MandateAdded, OrgID: md.OrgID, Target: "membership:" + m.ID, After: ViewMandate(*md)})
+		return Record(ctx, log, a, Change{Type: audit.MandateAdded, OrgID: md.OrgID, PersonID: m.PersonID, Target: "membership:" + m.ID, After: ViewMandate(*md)})
 	})
 }
 

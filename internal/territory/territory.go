@@ -108,6 +108,9 @@ type Change struct {
 	Type   string // audit event type: "person_created"…
 	OrgID  string // on behalf of which organization ("" platform)
 	Target string // "person:ID"…
+	// PersonID is the person the change is about, when the target is
+	// theirs but not them (a membership, a mandate).
+	PersonID string
 	Before any    // record before (nil when created); JSON-encoded
 	After  any    // record after (nil when removed)
 	// Details add context (never secrets).
@@ -130,7 +133,7 @@ func Record(ctx context.Context, log *audit.Log, a authz.Actor, c Change) error 
 		return fmt.Errorf("audit %s: %w", c.Type, err)
 	}
 	e := audit.Event{
-		Type: c.Type, OrgID: c.OrgID, Details: c.Details, ActorKind: string(a.Kind), ActorID: a.ID,
+		Type: c.Type, OrgID: c.OrgID, PersonID: c.PersonID, Details: c.Details, ActorKind: string(a.Kind), ActorID: a.ID,
 		Address: a.Address, Target: c.Target, Before: before, After: after,
 	}
 	if a.Kind == authz.KindClient {
