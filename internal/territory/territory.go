@@ -111,8 +111,8 @@ type Change struct {
 	// PersonID is the person the change is about, when the target is
 	// theirs but not them (a membership, a mandate).
 	PersonID string
-	Before any    // record before (nil when created); JSON-encoded
-	After  any    // record after (nil when removed)
+	Before   any // record before (nil when created); JSON-encoded
+	After    any // record after (nil when removed)
 	// Details add context (never secrets).
 	Details map[string]string
 }
