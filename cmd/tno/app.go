@@ -28,48 +28,11 @@ func runApp(ctx context.Context, env *cliEnv, args []string) error {
 // newApps returns the applications' use cases on st.
 func newApps(st storage.Store) (*apps.Service, error) { return apps.New(apps.Options{Store: st}) }
 
-// appView is an application as the CLI prints it in JSON. The secret
-// hash is never shown.
-type appView struct {
-	ID                     string    `json:"id"`
-	ClientID               string    `json:"client_id"`
-	Org                    string    `json:"org"`
-	Name                   string    `json:"name"`
-	Type                   string    `json:"type"`
-	HasSecret              bool      `json:"has_secret"`
-	RedirectURIs           []string  `json:"redirect_uris"`
-	PostLogoutRedirectURIs []string  `json:"post_logout_redirect_uris"`
-	GrantOrgs              []string  `json:"grant_orgs"`
-	Kinds                  []string  `json:"kinds"`
-	Scopes                 []string  `json:"scopes"`
-	FirstParty             bool      `json:"first_party"`
-	Disabled               bool      `json:"disabled"`
-	CreatedAt              time.Time `json:"created_at"`
-	UpdatedAt              time.Time `json:"updated_at"`
-	settingsView
-}
+// appView is an application as the CLI prints it in JSON: the one
+// description shared with apply and the API (apps.View).
+type appView = apps.View
 
-func nonNil(s []string) []string {
-	if s == nil {
-		return []string{}
-	}
-	return s
-}
-
-func newAppView(ix *orgIndex, a storage.Application) appView {
-	return appView{
-		ID: a.ID, ClientID: a.ClientID, Org: ix.slug(a.OrgID), Name: a.Name, Type: a.ClientType,
-		HasSecret:              a.SecretHash != "",
-		RedirectURIs:           nonNil(a.RedirectURIs),
-		PostLogoutRedirectURIs: nonNil(a.PostLogoutRedirectURIs),
-		GrantOrgs:              ix.slugs(a.GrantedOrgIDs),
-		Kinds:                  nonNil(a.AllowedKinds),
-		Scopes:                 nonNil(a.Scopes),
-		FirstParty:             a.FirstParty, Disabled: a.Disabled,
-		CreatedAt: a.CreatedAt, UpdatedAt: a.UpdatedAt,
-		settingsView: newSettingsView(a.Settings),
-	}
-}
+func newAppView(ix *orgIndex, a storage.Application) appView { return apps.NewView(a, ix.slug) }
 
 // appFlags are the settable fields of an application.
 type appFlags struct {
@@ -293,7 +256,7 @@ func appShow(ctx context.Context, env *cliEnv, args []string) error {
 			"status", enabled(v.Disabled),
 			"created", fmtTimestamp(v.CreatedAt),
 			"updated", fmtTimestamp(v.UpdatedAt),
-		}, settingsFields(v.Type, v.settingsView)...)...)
+		}, settingsFields(v.Type, v.SettingsView)...)...)
 	})
 }
 

@@ -15,52 +15,8 @@ import (
 	"github.com/territoires-ouverts/tno/internal/storage"
 )
 
-// settingsView is an application's protocol settings as the CLI prints
-// them in JSON, under their registration metadata names. Empty values
-// are the defaults.
-type settingsView struct {
-	GrantTypes                        []string        `json:"grant_types"`
-	RefreshTokens                     bool            `json:"refresh_tokens"`
-	ClientCredentialsScopes           []string        `json:"client_credentials_scopes"`
-	TokenEndpointAuthMethod           string          `json:"token_endpoint_auth_method"`
-	JWKS                              json.RawMessage `json:"jwks"`
-	JWKSURI                           string          `json:"jwks_uri"`
-	RequirePAR                        bool            `json:"require_par"`
-	RequireACR                        string          `json:"require_acr"`
-	SubjectType                       string          `json:"subject_type"`
-	UserinfoSignedResponseAlg         string          `json:"userinfo_signed_response_alg"`
-	FrontchannelLogoutURI             string          `json:"frontchannel_logout_uri"`
-	FrontchannelLogoutSessionRequired bool            `json:"frontchannel_logout_session_required"`
-	BackchannelLogoutURI              string          `json:"backchannel_logout_uri"`
-	BackchannelLogoutSessionRequired  bool            `json:"backchannel_logout_session_required"`
-}
-
-func newSettingsView(s storage.ClientSettings) settingsView {
-	v := settingsView{
-		GrantTypes:                        nonNil(s.GrantTypes),
-		RefreshTokens:                     s.RefreshTokens,
-		ClientCredentialsScopes:           nonNil(s.ClientCredentialsScopes),
-		TokenEndpointAuthMethod:           s.TokenEndpointAuthMethod,
-		JWKSURI:                           s.JWKSURI,
-		RequirePAR:                        s.RequirePAR,
-		RequireACR:                        s.RequireACR,
-		SubjectType:                       s.SubjectType,
-		UserinfoSignedResponseAlg:         s.UserinfoSignedResponseAlg,
-		FrontchannelLogoutURI:             s.FrontchannelLogoutURI,
-		FrontchannelLogoutSessionRequired: s.FrontchannelLogoutSessionRequired,
-		BackchannelLogoutURI:              s.BackchannelLogoutURI,
-		BackchannelLogoutSessionRequired:  s.BackchannelLogoutSessionRequired,
-	}
-	switch {
-	case s.JWKS == "":
-	case json.Valid([]byte(s.JWKS)):
-		v.JWKS = json.RawMessage(s.JWKS)
-	default:
-		// Never stored by TNO; shown as text rather than breaking --json.
-		v.JWKS, _ = json.Marshal(s.JWKS)
-	}
-	return v
-}
+// settingsView is an application's protocol settings (apps.SettingsView).
+type settingsView = apps.SettingsView
 
 // settingsFlags are the flags of the protocol settings.
 type settingsFlags struct {

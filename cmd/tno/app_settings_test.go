@@ -94,7 +94,7 @@ func TestAppSettingsFlags(t *testing.T) {
 		BackchannelLogoutURI:              "https://paie-interne.exemple.fr/bc",
 		BackchannelLogoutSessionRequired:  true,
 	}
-	if diff := cmp.Diff(want, v.settingsView); diff != "" {
+	if diff := cmp.Diff(want, v.SettingsView); diff != "" {
 		t.Errorf("settings after create (-want +got):\n%s", diff)
 	}
 	var set jose.JSONWebKeySet
@@ -159,7 +159,7 @@ func TestAppSettingsFlags(t *testing.T) {
 			}
 		})
 	}
-	if diff := cmp.Diff(v, c.showApp("paie"), cmp.AllowUnexported(appView{})); diff != "" {
+	if diff := cmp.Diff(v, c.showApp("paie"), cmp.Options{}); diff != "" {
 		t.Errorf("refused updates changed the application (-before +after):\n%s", diff)
 	}
 
@@ -177,7 +177,7 @@ func TestAppSettingsFlags(t *testing.T) {
 	if !v.HasSecret {
 		t.Error("no secret after leaving private_key_jwt")
 	}
-	if diff := cmp.Diff(settingsView{GrantTypes: []string{}, ClientCredentialsScopes: []string{}, JWKS: json.RawMessage("null")}, v.settingsView); diff != "" {
+	if diff := cmp.Diff(settingsView{GrantTypes: []string{}, ClientCredentialsScopes: []string{}, JWKS: json.RawMessage("null")}, v.SettingsView); diff != "" {
 		t.Errorf("settings after reset (-want +got):\n%s", diff)
 	}
 	show = c.ok("app", "show", "--client-id", "paie")

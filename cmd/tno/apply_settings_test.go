@@ -81,7 +81,7 @@ func TestApplySettingsIdempotent(t *testing.T) {
 		BackchannelLogoutURI:              "https://paie-interne.exemple.fr/bc",
 		BackchannelLogoutSessionRequired:  true,
 	}
-	if diff := cmp.Diff(want, paie.settingsView); diff != "" {
+	if diff := cmp.Diff(want, paie.SettingsView); diff != "" {
 		t.Errorf("paie settings (-want +got):\n%s", diff)
 	}
 	if !sameJSON(t, paie.JWKS, []byte(paieJWKS)) || !sameJSON(t, c.showApp("rh").JWKS, []byte(rhJWKS)) {

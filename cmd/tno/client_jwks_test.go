@@ -117,7 +117,7 @@ func verifies(t *testing.T, jwk jose.JSONWebKey, priv crypto.Signer, alg jose.Si
 	if err != nil {
 		t.Fatal(err)
 	}
-	parsed, err := jose.ParseSigned(compact, []jose.SignatureAlgorithm{alg})
+	parsed, err := jose.ParseSignedCompact(compact, []jose.SignatureAlgorithm{alg})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -213,14 +213,6 @@ func (ix *orgIndex) slug(id string) string {
 	return id
 }
 
-func (ix *orgIndex) slugs(ids []string) []string {
-	out := make([]string, 0, len(ids))
-	for _, id := range ids {
-		out = append(out, ix.slug(id))
-	}
-	return out
-}
-
 // ids resolves slugs, reporting every unknown one.
 func (ix *orgIndex) ids(flag string, slugs []string) ([]string, error) {
 	var out []string
