@@ -440,6 +440,12 @@ func (e *Engine) redirect(w http.ResponseWriter, r *http.Request, path string, t
 	http.Redirect(w, r, e.basePath+path+"?"+q.Encode(), http.StatusSeeOther)
 }
 
+// Session returns the browser's session if it is valid and its person
+// may sign in (TNO's own pages: the console, the portal).
+func (e *Engine) Session(w http.ResponseWriter, r *http.Request) (storage.Session, bool, error) {
+	return e.currentSession(w, r)
+}
+
 // currentSession returns the browser's session if it is valid and its
 // person still active (a disabled person's session ends here).
 func (e *Engine) currentSession(w http.ResponseWriter, r *http.Request) (storage.Session, bool, error) {

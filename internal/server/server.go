@@ -7,8 +7,10 @@ package server
 
 import (
 	"context"
+
 	"errors"
 	"fmt"
+	"github.com/territoires-ouverts/tno/internal/admin"
 	"github.com/territoires-ouverts/tno/internal/apps"
 	"github.com/territoires-ouverts/tno/internal/audit"
 	"github.com/territoires-ouverts/tno/internal/authflow"
@@ -73,7 +75,11 @@ type Server struct {
 	handler  http.Handler
 	flow     *authflow.Engine
 	provider *oidc.Provider
+	console  *admin.Console
 }
+
+// ConsolePatterns lists the administration console's routes (tests).
+func (s *Server) ConsolePatterns() []string { return s.console.Patterns() }
 
 // New builds the services. It does not create keys or accounts: call
 // Bootstrap for that.
@@ -155,6 +161,14 @@ func New(opts Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	s.console, err = admin.New(admin.Options{
+		BasePath: base, Renderer: renderer, Auth: s.flow, Store: opts.Store,
+		Territory: core.Territory, Apps: core.Apps, Keys: core.Keys, Settings: settings(cfg),
+		Logger: opts.Logger, Now: opts.Now,
+	})
+	if err != nil {
+		return nil, err
+	}
 	s.handler = s.routes(renderer, base)
 	return s, nil
 }
@@ -166,6 +180,7 @@ func (s *Server) routes(renderer *web.Renderer, base string) http.Handler {
 	browser := http.NewServeMux()
 	s.flow.RegisterBrowser(browser)
 	s.provider.RegisterBrowser(browser)
+	s.console.Register(browser)
 	browser.Handle("GET "+base+"/static/", http.StripPrefix(base, web.Static()))
 	browser.Handle("GET "+base+web.LogoPath, renderer.LogoHandler())
 	browser.HandleFunc("GET "+base+"/{$}", func(w http.ResponseWriter, r *http.Request) {

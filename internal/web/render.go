@@ -151,6 +151,7 @@ type view struct {
 	Brand   Brand
 	Home    string // TNO's home page (the issuer's root), for the ways back
 	Page    any
+	extra   catalog // a surface's own messages, looked up first
 }
 
 // langLink is the link to the same page in the other language.
@@ -160,8 +161,26 @@ type langLink struct {
 	Label string // the target language's name, in that language
 }
 
+// With returns the view with data as its Page: a partial drawing one
+// part of a page (a form among several) keeps the view's T and language:
+// {{template "form" ($.With .Form)}}.
+func (v view) With(data any) view {
+	v.Page = data
+	return v
+}
+
 // T translates key into the page's language.
-func (v view) T(key string, args ...any) string { return T(v.Lang, key, args...) }
+func (v view) T(key string, args ...any) string {
+	if v.extra != nil {
+		if _, ok := v.extra[v.Lang][key]; ok {
+			return v.extra.translate(v.Lang, key, args...)
+		}
+		if _, ok := v.extra[LangFR][key]; ok {
+			return v.extra.translate(v.Lang, key, args...)
+		}
+	}
+	return T(v.Lang, key, args...)
+}
 
 // Kind labels a membership kind ("agent", "elu"), or shows it as is if
 // it has no message.

@@ -1,0 +1,4 @@
+package admin
+
+// appsRoutes lists the console's apps pages (to be written).
+func (c *Console) appsRoutes() []route { return nil }
