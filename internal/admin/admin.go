@@ -56,6 +56,7 @@ type Options struct {
 	Territory *territory.Service
 	Apps      *apps.Service
 	Keys      *keys.Manager
+	Invites   Invitations // nil: no invitations
 	Settings  []Setting
 	Logger    *slog.Logger
 	Now       func() time.Time
@@ -70,6 +71,7 @@ type Console struct {
 	terr     *territory.Service
 	apps     *apps.Service
 	keys     *keys.Manager
+	invites  Invitations
 	settings []Setting
 	log      *slog.Logger
 	now      func() time.Time
@@ -110,7 +112,7 @@ func New(opts Options) (*Console, error) {
 	}
 	c := &Console{
 		base: strings.TrimSuffix(opts.BasePath, "/"), surface: surface, auth: opts.Auth, store: opts.Store,
-		terr: opts.Territory, apps: opts.Apps, keys: opts.Keys, settings: opts.Settings, log: opts.Logger, now: opts.Now,
+		terr: opts.Territory, apps: opts.Apps, keys: opts.Keys, invites: opts.Invites, settings: opts.Settings, log: opts.Logger, now: opts.Now,
 	}
 	c.routes = c.table()
 	return c, nil

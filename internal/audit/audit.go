@@ -81,6 +81,7 @@ const (
 	AppSecretRotated   = "application_secret_rotated"
 	AppDeleted         = "application_deleted"
 	SessionsEnded      = "sessions_ended" // by an administrator
+	InvitationCreated  = "invitation_created"
 )
 
 // Event is what a caller records; the log adds time, sequence and hashes.

@@ -2,10 +2,6 @@ package authflow
 
 import (
 	"context"
-	"crypto/rand"
-	"crypto/sha256"
-	"encoding/base64"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -72,8 +68,6 @@ const (
 	resetQueue = 256
 	// resetJobTimeout bounds one job (lookups and one SMTP exchange).
 	resetJobTimeout = time.Minute
-	// tokenBytes is the size of a link's random token (256 bits).
-	tokenBytes = 32
 )
 
 // PersonSessionEnder ends every session of a person and tells their
@@ -368,30 +362,15 @@ func (e *Engine) sendResetLink(ctx context.Context, identifier, lang, requestID 
 	e.log.InfoContext(ctx, "password reset link sent", "person_id", person.ID)
 }
 
-// newResetToken returns a link's token (base64url) and the hex SHA-256
-// stored for it.
+// The links' tokens: storage.NewLinkToken, shared with the invitations.
 func newResetToken() (token, hash string, err error) {
-	b := make([]byte, tokenBytes)
-	if _, err := rand.Read(b); err != nil {
-		return "", "", err
-	}
-	token = base64.RawURLEncoding.EncodeToString(b)
-	return token, hashResetToken(token), nil
+	token, hash = storage.NewLinkToken()
+	return token, hash, nil
 }
 
-func hashResetToken(token string) string {
-	sum := sha256.Sum256([]byte(token))
-	return hex.EncodeToString(sum[:])
-}
+func hashResetToken(token string) string { return storage.HashLinkToken(token) }
 
-// validToken accepts the shape of newResetToken's tokens only.
-func validToken(token string) bool {
-	if len(token) != base64.RawURLEncoding.EncodedLen(tokenBytes) {
-		return false
-	}
-	_, err := base64.RawURLEncoding.DecodeString(token)
-	return err == nil
-}
+func validToken(token string) bool { return storage.ValidLinkToken(token) }
 
 // resetLink returns the live link token opens and its person, or renders
 // the page that says the link no longer works and returns ok=false.
@@ -425,6 +404,9 @@ func (e *Engine) resetLink(w http.ResponseWriter, r *http.Request, token string)
 	if err != nil {
 		return failed(err)
 	}
+	if rs.Purpose == storage.ResetInvitation {
+		return rs, person, true // a new person chooses their first password
+	}
 	has, err := e.hasLocalPassword(ctx, person.ID)
 	if err != nil {
 		return failed(err)
@@ -435,10 +417,10 @@ func (e *Engine) resetLink(w http.ResponseWriter, r *http.Request, token string)
 	return rs, person, true
 }
 
-func (e *Engine) resetPage(token, requestID string, person storage.Person, errKey string) web.ResetPage {
+func (e *Engine) resetPage(rs storage.PasswordReset, token, requestID string, person storage.Person, errKey string) web.ResetPage {
 	return web.ResetPage{
 		Action: e.basePath + PathReset, Token: token, RequestID: requestID, Identifier: person.Username,
-		MinLength: local.MinPasswordRunes, ErrorKey: errKey,
+		MinLength: local.MinPasswordRunes, ErrorKey: errKey, Invitation: rs.Purpose == storage.ResetInvitation,
 	}
 }
 
@@ -457,11 +439,11 @@ func resetRequestID(id string) string {
 func (e *Engine) handleResetPage(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	token := q.Get(web.FieldToken)
-	_, person, ok := e.resetLink(w, r, token)
+	rs, person, ok := e.resetLink(w, r, token)
 	if !ok {
 		return
 	}
-	e.web.Render(w, r, http.StatusOK, e.resetPage(token, resetRequestID(q.Get(web.FieldRequest)), person, ""))
+	e.web.Render(w, r, http.StatusOK, e.resetPage(rs, token, resetRequestID(q.Get(web.FieldRequest)), person, ""))
 }
 
 // handleResetSubmit sets the new password of a live link: it checks the
@@ -473,19 +455,19 @@ func (e *Engine) handleResetSubmit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	token, requestID := r.PostForm.Get(web.FieldToken), resetRequestID(r.PostForm.Get(web.FieldRequest))
-	_, person, ok := e.resetLink(w, r, token)
+	rs, person, ok := e.resetLink(w, r, token)
 	if !ok {
 		return
 	}
 	next, confirm := r.PostForm.Get(web.FieldNewPassword), r.PostForm.Get(web.FieldConfirmPassword)
 	if next != confirm {
-		e.web.Render(w, r, http.StatusBadRequest, e.resetPage(token, requestID, person, "password.mismatch"))
+		e.web.Render(w, r, http.StatusBadRequest, e.resetPage(rs, token, requestID, person, "password.mismatch"))
 		return
 	}
 	if err := local.ValidatePassword(next, person.Username, person.Email); err != nil {
 		var pe *local.PolicyError
 		if errors.As(err, &pe) {
-			e.web.Render(w, r, http.StatusBadRequest, e.resetPage(token, requestID, person, pe.Code))
+			e.web.Render(w, r, http.StatusBadRequest, e.resetPage(rs, token, requestID, person, pe.Code))
 			return
 		}
 		e.web.Error(w, r, http.StatusInternalServerError, "error.title", "error.generic", err)
@@ -518,9 +500,12 @@ func (e *Engine) handleResetSubmit(w http.ResponseWriter, r *http.Request) {
 		details["sessions_error"] = "true"
 	}
 	e.log.InfoContext(ctx, "password reset", "person_id", person.ID, "sessions_ended", n)
+	if rs.Purpose == storage.ResetInvitation {
+		details["invitation"] = "true"
+	}
 	e.record(ctx, audit.Event{Type: audit.PasswordReset, PersonID: person.ID, Details: details})
 	lang, at := web.Lang(r), e.now()
-	if person.Email != "" {
+	if person.Email != "" && rs.Purpose != storage.ResetInvitation {
 		e.later(ctx, func(ctx context.Context) {
 			if err := e.reset.mail.Send(ctx, e.resetNoticeMessage(lang, person, at)); err != nil {
 				e.log.WarnContext(ctx, "password reset: send notice", "person_id", person.ID, "err", err)

@@ -1,7 +1,9 @@
 package authflow
 
 import (
+	"context"
 	netmail "net/mail"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -65,4 +67,24 @@ func (e *Engine) mailTime(lang string, t time.Time) string {
 	}
 	date := web.T(lang, "common.date", day, web.T(lang, "month."+strconv.Itoa(int(t.Month()))), t.Year())
 	return web.T(lang, "mail.at", date, t.Format("15:04 MST"))
+}
+
+// InvitationURL is the link of an invitation token (the reset page).
+func (e *Engine) InvitationURL(token string) string {
+	return e.reset.issuer + PathReset + "?" + url.Values{web.FieldToken: {token}}.Encode()
+}
+
+// SendInvitation e-mails an invitation link to the person, in lang. It
+// reports false, without error, when TNO sends no e-mail or the person
+// has no address: the administrator hands the link over themselves.
+func (e *Engine) SendInvitation(ctx context.Context, lang string, p storage.Person, link string, days int) (bool, error) {
+	if e.reset == nil || e.reset.mail == nil || p.Email == "" {
+		return false, nil
+	}
+	body := web.T(lang, "mail.invite.body", personName(p), e.reset.territory, p.Username, days, link)
+	msg := mail.Message{To: recipient(p), Lang: lang, Subject: web.T(lang, "mail.invite.subject", e.reset.territory), Text: e.mailText(lang, body)}
+	if err := e.reset.mail.Send(ctx, msg); err != nil {
+		return false, err
+	}
+	return true, nil
 }

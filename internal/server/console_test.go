@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/territoires-ouverts/tno/internal/authz"
 	"github.com/territoires-ouverts/tno/internal/storage"
 )
 
@@ -41,6 +42,9 @@ func (h *harness) adminBrowser(username string, org storage.Organization, roles 
 	return b, p
 }
 
+// adminActor is the CLI, for set-ups through the use cases.
+func adminActor(*harness) authz.Actor { return authz.CLI() }
+
 // consoleFixture is a territory with two organizations: the métropole,
 // whose records the tests try to reach, and the commune, whose
 // administrator tries.
@@ -62,7 +66,7 @@ type routeCase struct {
 
 // routeCases are filled by each part of the console (people, apps, …),
 // each in its own file: every route of the console must have one.
-var routeCases = []func(f *consoleFixture) map[string]routeCase{peopleRouteCases}
+var routeCases = []func(f *consoleFixture) map[string]routeCase{peopleRouteCases, inviteRouteCases}
 
 func peopleRouteCases(f *consoleFixture) map[string]routeCase {
 	m := "/admin/orgs/" + f.h.metropole.Slug

@@ -163,7 +163,7 @@ func New(opts Options) (*Server, error) {
 	}
 	s.console, err = admin.New(admin.Options{
 		BasePath: base, Renderer: renderer, Auth: s.flow, Store: opts.Store,
-		Territory: core.Territory, Apps: core.Apps, Keys: core.Keys, Settings: settings(cfg),
+		Territory: core.Territory, Apps: core.Apps, Keys: core.Keys, Invites: s.flow, Settings: settings(cfg),
 		Logger: opts.Logger, Now: opts.Now,
 	})
 	if err != nil {

@@ -14,7 +14,15 @@ type PasswordReset struct {
 	ExpiresAt time.Time
 	// UsedAt is when the link was used (it is single-use), nil before.
 	UsedAt *time.Time
+	// Purpose is ResetPassword ("") or ResetInvitation.
+	Purpose string
 }
+
+// Purposes of a one-time link.
+const (
+	ResetPassword   = ""           // « Mot de passe oublié »
+	ResetInvitation = "invitation" // an administrator invites a new person
+)
 
 // Usable reports whether the link may still be used at now: not used,
 // not expired.

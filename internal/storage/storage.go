@@ -12,7 +12,10 @@ package storage
 import (
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/base32"
+	"encoding/base64"
+	"encoding/hex"
 	"errors"
 )
 
@@ -40,6 +43,32 @@ func NewID() string {
 		panic("storage: crypto/rand failed: " + err.Error())
 	}
 	return idEncoding.EncodeToString(b[:])
+}
+
+// NewLinkToken returns the random token of a one-time link (256 bits,
+// base64url) and the hex SHA-256 stored for it (HashLinkToken).
+func NewLinkToken() (token, hash string) {
+	var b [32]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		panic("storage: crypto/rand failed: " + err.Error())
+	}
+	token = base64.RawURLEncoding.EncodeToString(b[:])
+	return token, HashLinkToken(token)
+}
+
+// HashLinkToken is what is stored of a link's token.
+func HashLinkToken(token string) string {
+	sum := sha256.Sum256([]byte(token))
+	return hex.EncodeToString(sum[:])
+}
+
+// ValidLinkToken accepts the shape of NewLinkToken's tokens only.
+func ValidLinkToken(token string) bool {
+	if len(token) != base64.RawURLEncoding.EncodedLen(32) {
+		return false
+	}
+	_, err := base64.RawURLEncoding.DecodeString(token)
+	return err == nil
 }
 
 // Store is everything an engine provides. Consumers should depend on the

@@ -48,6 +48,9 @@ type ResetPage struct {
 	ErrorKey  string
 	Invalid   bool
 	ForgotURL string
+	// Invitation: the link is an administrator's invitation; the person
+	// chooses their first password (the heading and intro say so).
+	Invitation bool
 }
 
 // ResetDonePage says the new password is set and every session of the
@@ -67,6 +70,9 @@ const (
 func (p ResetPage) titleKey() string {
 	if p.Invalid {
 		return "reset.invalid_heading"
+	}
+	if p.Invitation {
+		return "invite.title"
 	}
 	return "reset.title"
 }

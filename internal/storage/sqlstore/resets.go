@@ -7,11 +7,11 @@ import (
 	"github.com/territoires-ouverts/tno/internal/storage"
 )
 
-const resetColumns = `token_hash, person_id, created_at, expires_at, used_at`
+const resetColumns = `token_hash, person_id, created_at, expires_at, used_at, purpose`
 
 func scanReset(r rowScanner) (storage.PasswordReset, error) {
 	var v storage.PasswordReset
-	err := r.Scan(&v.TokenHash, &v.PersonID, ts(&v.CreatedAt), ts(&v.ExpiresAt), nts(&v.UsedAt))
+	err := r.Scan(&v.TokenHash, &v.PersonID, ts(&v.CreatedAt), ts(&v.ExpiresAt), nts(&v.UsedAt), &v.Purpose)
 	return v, err
 }
 
@@ -22,8 +22,8 @@ func (s *Store) CreatePasswordReset(ctx context.Context, r *storage.PasswordRese
 	v.ExpiresAt = norm(v.ExpiresAt)
 	v.UsedAt = normp(v.UsedAt)
 	_, err := s.exec(ctx, "create password reset",
-		`INSERT INTO password_resets (`+resetColumns+`) VALUES ($1, $2, $3, $4, $5)`,
-		v.TokenHash, v.PersonID, micros(v.CreatedAt), micros(v.ExpiresAt), nullMicros(v.UsedAt))
+		`INSERT INTO password_resets (`+resetColumns+`) VALUES ($1, $2, $3, $4, $5, $6)`,
+		v.TokenHash, v.PersonID, micros(v.CreatedAt), micros(v.ExpiresAt), nullMicros(v.UsedAt), v.Purpose)
 	if err != nil {
 		return err
 	}

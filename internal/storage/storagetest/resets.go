@@ -13,6 +13,12 @@ func newReset(hash, personID string) storage.PasswordReset {
 
 func passwordResetTests() []test {
 	return []test{
+		{"an invitation keeps its purpose", func(t *testing.T, f fixture) {
+			p := f.person("p")
+			r := storage.PasswordReset{TokenHash: "inv", PersonID: p.ID, ExpiresAt: t0.Add(7 * 24 * time.Hour), Purpose: storage.ResetInvitation}
+			must(t, f.s.CreatePasswordReset(f.ctx, &r))
+			diff(t, r, get(f.s.GetPasswordReset(f.ctx, "inv"))(t))
+		}},
 		{"password reset: create, get, consume once", func(t *testing.T, f fixture) {
 			p := f.person("p")
 			r := newReset("h", p.ID)
