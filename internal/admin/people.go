@@ -107,9 +107,12 @@ func (c *Console) showPeople(w http.ResponseWriter, r *http.Request, a authz.Act
 			return !matches(q, fields...)
 		})
 	}
-	slices.SortFunc(people, func(x, y storage.Person) int {
-		return strings.Compare(fold(lastName(x)+" "+x.GivenName), fold(lastName(y)+" "+y.GivenName))
-	})
+	// Sorted by name: each key folded once, not at every comparison.
+	keys := make(map[string]string, len(people))
+	for _, p := range people {
+		keys[p.ID] = fold(lastName(p) + " " + p.GivenName + " " + p.Username)
+	}
+	slices.SortFunc(people, func(x, y storage.Person) int { return strings.Compare(keys[x.ID], keys[y.ID]) })
 	p := newPager(r, len(people))
 	lo, hi := p.bounds()
 	now := c.now()
