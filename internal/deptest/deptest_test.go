@@ -157,6 +157,11 @@ func rules() []rule {
 			deny: []string{"internal/server/...", "internal/portal/...", "internal/admin/...", "internal/oidc/...", "internal/saml/...", "cmd/..."},
 		},
 		{
+			why:  "the console and the API are front ends over the use cases: no protocol, no sign-in engine (an interface), no composition root",
+			pkgs: []string{"internal/admin/..."},
+			deny: []string{"internal/server/...", "internal/oidc/...", "internal/authflow/...", "internal/portal/...", "internal/saml/...", "internal/cas/..."},
+		},
+		{
 			why:  "nothing under internal imports a command",
 			pkgs: []string{"internal/..."},
 			deny: []string{"cmd/..."},
