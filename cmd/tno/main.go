@@ -36,6 +36,7 @@ func commands() []command {
 		{"person", "manage people (create, list, show, set-password, disable, enable, reset-factors)", runPerson},
 		{"membership", "manage memberships (create, list, end)", runMembership},
 		{"mandate", "manage élus' mandates (add, list)", runMandate},
+		{"role", "manage administration roles (grant, revoke, list)", runRole},
 		{"app", "manage OpenID Connect applications (create, list, show, update, rotate-secret, disable, enable)", runApp},
 		{"apply", "apply a declarative YAML file idempotently (tno apply -f file.yaml)", runApply},
 		{"keys", "manage signing keys, make an application's JWK Set (list, rotate, client-jwks)", runKeys},
