@@ -1,6 +1,7 @@
 package server_test
 
 import (
+	"html"
 	"net/http"
 	"net/url"
 	"reflect"
@@ -66,7 +67,7 @@ type routeCase struct {
 
 // routeCases are filled by each part of the console (people, apps, …),
 // each in its own file: every route of the console must have one.
-var routeCases = []func(f *consoleFixture) map[string]routeCase{peopleRouteCases, inviteRouteCases}
+var routeCases = []func(f *consoleFixture) map[string]routeCase{peopleRouteCases, inviteRouteCases, appsRouteCases, auditRouteCases, rolesRouteCases, groupsRouteCases, platformRouteCases}
 
 func peopleRouteCases(f *consoleFixture) map[string]routeCase {
 	m := "/admin/orgs/" + f.h.metropole.Slug
@@ -278,5 +279,45 @@ func TestConsoleNeedsARole(t *testing.T) {
 	resp, body = h.login(b, body, "agent", password)
 	if resp.StatusCode != http.StatusForbidden || !strings.Contains(body, "réservé aux administrateurs") {
 		t.Fatalf("no role: %d %s\n%s", resp.StatusCode, resp.Request.URL, body)
+	}
+}
+
+// TestConsoleFirstAdministrator: the README's first steps. The first
+// platform administrator opens the console with the temporary password
+// printed at the first start, chooses their own, turns on an
+// authenticator app (every administrator needs a second factor), and
+// lands on the console.
+func TestConsoleFirstAdministrator(t *testing.T) {
+	h := newHarness(t)
+	ctx := t.Context()
+	admin, err := h.store.GetPersonByUsername(ctx, "admin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	const printed = "le mot de passe imprimé au démarrage"
+	if err := h.terr.SetPassword(ctx, authz.CLI(), "", admin.ID, printed, true); err != nil {
+		t.Fatal(err)
+	}
+	b := h.browser()
+	resp, body := get(t, b, h.issuer+"/admin")
+	wantLoginPage(t, resp)
+	resp, body = h.login(b, body, "admin", printed)
+	if !strings.Contains(body, `name="new_password"`) {
+		t.Fatalf("want the password change page: %d %s\n%s", resp.StatusCode, resp.Request.URL, body)
+	}
+	const mine = "mon propre mot de passe solide"
+	resp, body = postForm(t, b, h.issuer+"/password", url.Values{"request": {requestID(t, body)}, "new_password": {mine}, "confirm_password": {mine}}, h.issuer)
+	if !strings.Contains(body, `class="key"`) {
+		t.Fatalf("want the authenticator enrolment: %d %s\n%s", resp.StatusCode, resp.Request.URL, body)
+	}
+	key := strings.ReplaceAll(regexpValue(t, body, `<code class="key">([A-Z2-7 ]+)</code>`), " ", "")
+	resp, body = postForm(t, b, h.issuer+"/login/enrol", url.Values{"request": {requestID(t, body)}, "code": {totpCode(t, key, h.clock.now())}, "name": {"Téléphone"}}, h.issuer)
+	if resp.StatusCode != http.StatusOK || !strings.Contains(body, "Vos codes de secours") {
+		t.Fatalf("want the recovery codes: %d %s\n%s", resp.StatusCode, resp.Request.URL, body)
+	}
+	cont := html.UnescapeString(regexpValue(t, body, `href="(/login\?request=[^"]+)"`))
+	resp, body = get(t, b, h.issuer+cont)
+	if resp.StatusCode != http.StatusOK || resp.Request.URL.Path != "/admin" || !strings.Contains(body, "Vous administrez la plateforme") {
+		t.Fatalf("want the console: %d %s\n%s", resp.StatusCode, resp.Request.URL, body)
 	}
 }
