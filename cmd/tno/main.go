@@ -39,6 +39,7 @@ func commands() []command {
 		{"role", "manage administration roles (grant, revoke, list)", runRole},
 		{"app", "manage OpenID Connect applications (create, list, show, update, rotate-secret, disable, enable)", runApp},
 		{"apply", "apply a declarative YAML file idempotently (tno apply -f file.yaml)", runApply},
+		{"import", "import people and memberships from CSV (--dry-run first)", runImport},
 		{"keys", "manage signing keys, make an application's JWK Set (list, rotate, client-jwks)", runKeys},
 		{"session", "manage people's single sign-on sessions (list, end)", runSession},
 		{"audit", "read and check the security audit log (list, verify)", runAudit},

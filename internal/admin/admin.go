@@ -22,6 +22,7 @@ import (
 
 	"github.com/territoires-ouverts/tno/internal/apps"
 	"github.com/territoires-ouverts/tno/internal/authz"
+	"github.com/territoires-ouverts/tno/internal/field"
 	"github.com/territoires-ouverts/tno/internal/keys"
 	"github.com/territoires-ouverts/tno/internal/session"
 	"github.com/territoires-ouverts/tno/internal/storage"
@@ -209,6 +210,15 @@ func (c *Console) fail(w http.ResponseWriter, r *http.Request, err error) {
 		status, key = http.StatusNotFound, "admin.error.not_found"
 	case errors.Is(err, errBadRequest):
 		status, key = http.StatusBadRequest, "admin.error.bad_request"
+	case field.Is(err):
+		// A field error of an action without a form (a button): say it.
+		var msgs []string
+		for _, fe := range field.List(err) {
+			msgs = append(msgs, c.fieldMessage(r, fe))
+		}
+		c.render(w, r, http.StatusUnprocessableEntity, "error", "admin.error.title", nil,
+			errorPage{Status: http.StatusUnprocessableEntity, MessageKey: "admin.error.invalid", Details: msgs, Home: c.path("/admin")})
+		return
 	case errors.Is(err, context.Canceled):
 		return
 	}
@@ -226,6 +236,7 @@ var errBadRequest = errors.New("admin: bad request")
 type errorPage struct {
 	Status     int
 	MessageKey string
+	Details    []string // translated field errors
 	ErrorID    string
 	Home       string
 }

@@ -2,6 +2,7 @@ package admin
 
 import (
 	"net/http"
+	"regexp"
 	"net/url"
 	"strconv"
 
@@ -148,6 +149,10 @@ func (c *Console) setErrors(r *http.Request, f *form, err error) bool {
 	return true
 }
 
+// fieldPrefix is what a page adds to a field's name when it has several
+// forms (a membership's, a mandate's, "x-" for an existing person).
+var fieldPrefix = regexp.MustCompile(`^(x|m-[a-z0-9]+|md-[a-z0-9]+)-`)
+
 // fieldAlias maps a use case's field name onto the form's input name.
 var fieldAlias = map[string]string{"valid_from": "from", "valid_until": "until", "starts_at": "from", "ends_at": "until"}
 
@@ -160,7 +165,8 @@ func (c *Console) fieldMessage(r *http.Request, fe *field.Error) string {
 			args = append(args, v)
 		}
 	}
-	for _, key := range []string{"admin.field." + fe.Field + "." + fe.Code, "admin.field." + fe.Code} {
+	base := fieldPrefix.ReplaceAllString(fe.Field, "")
+	for _, key := range []string{"admin.field." + fe.Field + "." + fe.Code, "admin.field." + base + "." + fe.Code, "admin.field." + fe.Code} {
 		if s := c.T(r, key, args...); s != key {
 			return s
 		}

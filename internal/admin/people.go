@@ -1,6 +1,7 @@
 package admin
 
 import (
+	"errors"
 	"net/http"
 	"net/url"
 	"slices"
@@ -24,6 +25,10 @@ func (c *Console) peopleRoutes() []route {
 		{"POST /admin/orgs/{org}/people/{id}/reset-factors", c.personResetFactors},
 		{"POST /admin/orgs/{org}/people/{id}/end-sessions", c.personEndSessions},
 		{"POST /admin/orgs/{org}/memberships/{id}", c.membershipUpdate},
+		{"POST /admin/orgs/{org}/memberships", c.membershipCreate},
+		{"POST /admin/orgs/{org}/memberships/{id}/end", c.membershipEnd},
+		{"POST /admin/orgs/{org}/memberships/{id}/mandates", c.mandateAdd},
+		{"POST /admin/orgs/{org}/memberships/{id}/mandates/{mandate}/remove", c.mandateRemove},
 	}
 }
 
@@ -45,6 +50,16 @@ type peoplePage struct {
 	Pager    pager
 	CanWrite bool
 	Form     form
+	Existing form // a person of another organization joins this one
+}
+
+func (c *Console) existingForm(o storage.Organization, username string, m storage.Membership) form {
+	return form{Action: c.orgPath(o) + "/memberships", Submit: "admin.people.add_existing", Fields: []formField{
+		{Name: "x-username", LabelKey: "admin.person.username", HintKey: "admin.people.existing_hint", Type: "text", Value: username, Required: true, Autocomplete: "off"},
+		{Name: "x-kind", LabelKey: "admin.membership.kind", Type: "select", Options: kindOptions(m.Kind)},
+		{Name: "x-service", LabelKey: "admin.membership.service", Type: "text", Value: m.Service},
+		{Name: "x-title", LabelKey: "admin.membership.title", Type: "text", Value: m.Title},
+	}}
 }
 
 func (c *Console) personForm(o storage.Organization, p storage.Person, m storage.Membership) form {
@@ -84,6 +99,10 @@ func (c *Console) peopleList(w http.ResponseWriter, r *http.Request, a authz.Act
 }
 
 func (c *Console) showPeople(w http.ResponseWriter, r *http.Request, a authz.Actor, o storage.Organization, f form, status int) error {
+	return c.showPeopleWith(w, r, a, o, f, c.existingForm(o, "", storage.Membership{}), status)
+}
+
+func (c *Console) showPeopleWith(w http.ResponseWriter, r *http.Request, a authz.Actor, o storage.Organization, f, existing form, status int) error {
 	ctx := r.Context()
 	people, err := c.terr.People(ctx, a, o.ID)
 	if err != nil {
@@ -116,7 +135,7 @@ func (c *Console) showPeople(w http.ResponseWriter, r *http.Request, a authz.Act
 	p := newPager(r, len(people))
 	lo, hi := p.bounds()
 	now := c.now()
-	page := peoplePage{Frame: c.newFrame(r, a, &o, "people"), Org: o, Query: q, Pager: p, Form: f,
+	page := peoplePage{Frame: c.newFrame(r, a, &o, "people"), Org: o, Query: q, Pager: p, Form: f, Existing: existing,
 		CanWrite: a.Can(authz.PeopleWrite, authz.Org(o.ID))}
 	for _, person := range people[lo:hi] {
 		row := personRow{Href: c.orgPath(o) + "/people/" + url.PathEscape(person.ID), Person: person, Disabled: person.Disabled}
@@ -203,10 +222,12 @@ func setValue(f *form, name, value string) {
 
 // membershipView is one of the person's memberships in this organization.
 type membershipView struct {
-	M        storage.Membership
-	Mandates []storage.Mandate
-	Form     form
-	Current  bool
+	M           storage.Membership
+	Mandates    []storage.Mandate
+	Form        form
+	MandateForm form   // élus only
+	Action      string // base URL of the membership's actions
+	Current     bool
 }
 
 type personPage struct {
@@ -301,9 +322,16 @@ func (c *Console) showPerson(w http.ResponseWriter, r *http.Request, a authz.Act
 			page.Elsewhere++
 			continue
 		}
-		mv := membershipView{M: m, Form: c.membershipForm(o, m), Current: m.ValidUntil == nil || c.now().Before(*m.ValidUntil)}
+		mv := membershipView{M: m, Form: c.membershipForm(o, m), Current: m.ValidUntil == nil || c.now().Before(*m.ValidUntil),
+			Action: c.orgPath(o) + "/memberships/" + url.PathEscape(m.ID)}
+		if m.Kind == storage.KindElu {
+			mv.MandateForm = c.mandateForm(o, m)
+		}
 		if f, ok := mform[m.ID]; ok {
 			mv.Form = f
+		}
+		if f, ok := mform["mandate:"+m.ID]; ok {
+			mv.MandateForm = f
 		}
 		if mv.Mandates, err = c.terr.Mandates(ctx, a, o.ID, m.ID); err != nil {
 			return err
@@ -317,6 +345,11 @@ func (c *Console) showPerson(w http.ResponseWriter, r *http.Request, a authz.Act
 	}
 	c.render(w, r, status, "person", "admin.person.title", []any{name}, page)
 	return nil
+}
+
+// showPersonMandate re-renders the person page with a mandate form's errors.
+func (c *Console) showPersonMandate(w http.ResponseWriter, r *http.Request, a authz.Actor, o storage.Organization, p storage.Person, ms []storage.Membership, membershipID string, f form) error {
+	return c.showPerson(w, r, a, o, p, ms, c.identityForm(o, p), map[string]form{"mandate:" + membershipID: f}, http.StatusUnprocessableEntity)
 }
 
 func (c *Console) personUpdate(w http.ResponseWriter, r *http.Request, a authz.Actor) error {
@@ -478,4 +511,144 @@ func (c *Console) personOf(r *http.Request, a authz.Actor, o storage.Organizatio
 	}
 	ms, err := c.terr.PersonMemberships(r.Context(), a, id)
 	return p, ms, err
+}
+
+// membershipCreate makes an existing person (of another organization, or
+// who left) a member of this one: one identity per person.
+func (c *Console) membershipCreate(w http.ResponseWriter, r *http.Request, a authz.Actor) error {
+	ctx := r.Context()
+	o, err := c.org(r, a)
+	if err != nil {
+		return err
+	}
+	if err := authz.Check(a, authz.PeopleWrite, authz.Org(o.ID)); err != nil {
+		return err
+	}
+	username := strings.TrimSpace(r.PostFormValue("x-username"))
+	m := storage.Membership{OrgID: o.ID, Kind: r.PostFormValue("x-kind"),
+		Service: strings.TrimSpace(r.PostFormValue("x-service")), Title: strings.TrimSpace(r.PostFormValue("x-title"))}
+	p, err := c.terr.PersonByUsername(ctx, a, username)
+	if err == nil {
+		m.PersonID = p.ID
+		err = c.terr.CreateMembership(ctx, a, &m)
+	} else if errors.Is(err, storage.ErrNotFound) {
+		err = field.New("username", "unknown", "no person has this identifier")
+	}
+	if err != nil {
+		f := c.existingForm(o, username, m)
+		for _, fe := range field.List(err) {
+			fe.Field = "x-" + fe.Field
+		}
+		if !c.setErrors(r, &f, err) {
+			return err
+		}
+		return c.showPeopleWith(w, r, a, o, c.personForm(o, storage.Person{}, storage.Membership{}), f, http.StatusUnprocessableEntity)
+	}
+	done(w, r, c.orgPath(o)+"/people/"+url.PathEscape(p.ID), "added")
+	return nil
+}
+
+// membershipOf returns the membership {id} of the organization.
+func (c *Console) membershipOf(r *http.Request, a authz.Actor, o storage.Organization) (storage.Membership, error) {
+	ms, err := c.terr.Memberships(r.Context(), a, o.ID)
+	if err != nil {
+		return storage.Membership{}, err
+	}
+	i := slices.IndexFunc(ms, func(m storage.Membership) bool { return m.ID == r.PathValue("id") })
+	if i < 0 {
+		return storage.Membership{}, storage.ErrNotFound
+	}
+	return ms[i], nil
+}
+
+// membershipEnd ends a membership today: access through it stops.
+func (c *Console) membershipEnd(w http.ResponseWriter, r *http.Request, a authz.Actor) error {
+	o, err := c.org(r, a)
+	if err != nil {
+		return err
+	}
+	m, err := c.membershipOf(r, a, o)
+	if err != nil {
+		return err
+	}
+	if _, err := c.terr.EndMembership(r.Context(), a, o.ID, m.ID, c.now().UTC().Truncate(time.Second)); err != nil {
+		return err
+	}
+	done(w, r, c.orgPath(o)+"/people/"+url.PathEscape(m.PersonID), "ended")
+	return nil
+}
+
+// mandateAdd adds a mandate to an élu's membership.
+func (c *Console) mandateAdd(w http.ResponseWriter, r *http.Request, a authz.Actor) error {
+	ctx := r.Context()
+	o, err := c.org(r, a)
+	if err != nil {
+		return err
+	}
+	m, err := c.membershipOf(r, a, o)
+	if err != nil {
+		return err
+	}
+	id := "md-" + m.ID + "-"
+	md := storage.Mandate{OrgID: o.ID, MembershipID: m.ID, Function: strings.TrimSpace(r.PostFormValue(id + "function")),
+		Delegations: strings.TrimSpace(r.PostFormValue(id + "delegations"))}
+	from, err1 := formDate(id+"from", r.PostFormValue(id+"from"))
+	until, err2 := formDate(id+"until", r.PostFormValue(id+"until"))
+	md.StartsAt = from
+	if !until.IsZero() {
+		md.EndsAt = &until
+	}
+	err = errors.Join(err1, err2)
+	if err == nil {
+		err = c.terr.AddMandate(ctx, a, &md)
+	}
+	if err != nil {
+		p, pms, perr := c.personOf(r, a, o, m.PersonID)
+		if perr != nil {
+			return perr
+		}
+		f := c.mandateForm(o, m)
+		for _, fe := range field.List(err) {
+			if !strings.HasPrefix(fe.Field, id) {
+				fe.Field = id + aliasOf(fe.Field)
+			}
+		}
+		setValue(&f, id+"function", md.Function)
+		setValue(&f, id+"delegations", md.Delegations)
+		setValue(&f, id+"from", r.PostFormValue(id+"from"))
+		setValue(&f, id+"until", r.PostFormValue(id+"until"))
+		if !c.setErrors(r, &f, err) {
+			return err
+		}
+		return c.showPersonMandate(w, r, a, o, p, pms, m.ID, f)
+	}
+	done(w, r, c.orgPath(o)+"/people/"+url.PathEscape(m.PersonID), "added")
+	return nil
+}
+
+func (c *Console) mandateRemove(w http.ResponseWriter, r *http.Request, a authz.Actor) error {
+	o, err := c.org(r, a)
+	if err != nil {
+		return err
+	}
+	m, err := c.membershipOf(r, a, o)
+	if err != nil {
+		return err
+	}
+	if err := c.terr.RemoveMandate(r.Context(), a, o.ID, m.ID, r.PathValue("mandate")); err != nil {
+		return err
+	}
+	done(w, r, c.orgPath(o)+"/people/"+url.PathEscape(m.PersonID), "removed")
+	return nil
+}
+
+// mandateForm adds a mandate to an élu's membership m.
+func (c *Console) mandateForm(o storage.Organization, m storage.Membership) form {
+	id := "md-" + m.ID + "-"
+	return form{Action: c.orgPath(o) + "/memberships/" + url.PathEscape(m.ID) + "/mandates", Submit: "admin.mandate.add", Fields: []formField{
+		{Name: id + "function", LabelKey: "admin.mandate.function", HintKey: "admin.mandate.function_hint", Type: "text", Required: true},
+		{Name: id + "delegations", LabelKey: "admin.mandate.delegations", Type: "text"},
+		{Name: id + "from", LabelKey: "admin.mandate.from", HintKey: "admin.mandate.from_hint", Type: "date"},
+		{Name: id + "until", LabelKey: "admin.membership.until", Type: "date"},
+	}}
 }

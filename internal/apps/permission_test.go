@@ -4,6 +4,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/territoires-ouverts/tno/internal/authz"
 	"github.com/territoires-ouverts/tno/internal/storage"
@@ -102,5 +103,30 @@ func TestServicePermissions(t *testing.T) {
 		if strings.Contains(e.Before+e.After, cur.SecretHash[len("sha256:"):]) {
 			t.Errorf("event %s holds the secret hash", e.Type)
 		}
+	}
+}
+
+// TestDeleteRevokesTokens: a removed application's tokens end with it, so
+// that a new application given the same client_id inherits none.
+func TestDeleteRevokesTokens(t *testing.T) {
+	f := newServiceFixture(t)
+	a := f.app(storage.ClientConfidential)
+	if _, err := f.svc.Create(f.ctx, authz.CLI(), &a); err != nil {
+		t.Fatal(err)
+	}
+	tok := storage.Token{Hash: "h", Kind: storage.TokenAccess, ClientID: a.ClientID, Scope: "openid",
+		CreatedAt: time.Now(), ExpiresAt: time.Now().Add(time.Hour)}
+	if err := f.store.CreateToken(f.ctx, &tok); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.svc.Delete(f.ctx, authz.CLI(), f.owner.ID, a.ID); err != nil {
+		t.Fatal(err)
+	}
+	again := f.app(storage.ClientConfidential)
+	if _, err := f.svc.Create(f.ctx, authz.CLI(), &again); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := f.store.GetToken(f.ctx, "h"); err != nil || got.RevokedAt == nil {
+		t.Errorf("the removed application's token = %+v, %v; want revoked", got, err)
 	}
 }

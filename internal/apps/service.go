@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"time"
 
 	"github.com/territoires-ouverts/tno/internal/audit"
@@ -131,7 +132,10 @@ func (s *Service) Update(ctx context.Context, actor authz.Actor, a *storage.Appl
 		if err != nil {
 			return fmt.Errorf("application: %w", err)
 		}
-		if !slices.Equal(cur.GrantedOrgIDs, a.GrantedOrgIDs) || !slices.Equal(cur.AllowedKinds, a.AllowedKinds) {
+		// Who may use it, and whether it asks for consent, are the
+		// organization's choices, not its manager's.
+		if !slices.Equal(cur.GrantedOrgIDs, a.GrantedOrgIDs) || !slices.Equal(cur.AllowedKinds, a.AllowedKinds) ||
+			cur.FirstParty != a.FirstParty || cur.ClientType != a.ClientType {
 			if err := authz.Check(actor, authz.AppsCreate, authz.Org(a.OrgID)); err != nil {
 				return err
 			}
@@ -261,10 +265,16 @@ func (s *Service) Delete(ctx context.Context, actor authz.Actor, orgID, id strin
 		if err != nil {
 			return fmt.Errorf("application: %w", err)
 		}
+		// Its tokens end with it: the client_id may be registered again,
+		// by anyone, and must not inherit them.
+		n, err := tx.RevokeClientTokens(ctx, a.ClientID, s.now().UTC())
+		if err != nil {
+			return err
+		}
 		if err := tx.DeleteApplication(ctx, orgID, id); err != nil {
 			return err
 		}
-		return s.record(ctx, log, actor, audit.AppDeleted, &a, nil, nil)
+		return s.record(ctx, log, actor, audit.AppDeleted, &a, nil, map[string]string{"tokens_revoked": strconv.Itoa(n)})
 	})
 }
 

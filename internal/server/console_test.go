@@ -67,7 +67,7 @@ type routeCase struct {
 
 // routeCases are filled by each part of the console (people, apps, …),
 // each in its own file: every route of the console must have one.
-var routeCases = []func(f *consoleFixture) map[string]routeCase{peopleRouteCases, inviteRouteCases, appsRouteCases, auditRouteCases, rolesRouteCases, groupsRouteCases, platformRouteCases}
+var routeCases = []func(f *consoleFixture) map[string]routeCase{peopleRouteCases, inviteRouteCases, appsRouteCases, auditRouteCases, rolesRouteCases, groupsRouteCases, platformRouteCases, importRouteCases}
 
 func peopleRouteCases(f *consoleFixture) map[string]routeCase {
 	m := "/admin/orgs/" + f.h.metropole.Slug
@@ -98,6 +98,11 @@ func peopleRouteCases(f *consoleFixture) map[string]routeCase {
 		"GET /admin/orgs/{org}#unknown":                       {path: "/admin/orgs/nope"},
 		"GET /admin/orgs/{org}/people/{id}#unknown-person":    {path: "/admin/orgs/" + f.h.commune.Slug + "/people/nope"},
 		"POST /admin/orgs/{org}/people#in-the-metropole-name": {path: m + "/people", form: url.Values{"given_name": {"X"}, "family_name": {"Y"}, "username": {"pirate2"}, "kind": {"elu"}}},
+		"POST /admin/orgs/{org}/memberships":                  {path: m + "/memberships", form: url.Values{"x-username": {f.victim.Username}, "x-kind": {"elu"}}},
+		"POST /admin/orgs/{org}/memberships/{id}/end":         {path: m + "/memberships/" + url.PathEscape(f.member.ID) + "/end", form: url.Values{}},
+		"POST /admin/orgs/{org}/memberships/{id}/end#commune": {path: "/admin/orgs/" + f.h.commune.Slug + "/memberships/" + url.PathEscape(f.member.ID) + "/end", form: url.Values{}},
+		"POST /admin/orgs/{org}/memberships/{id}/mandates":    {path: m + "/memberships/" + url.PathEscape(f.member.ID) + "/mandates", form: url.Values{"md-" + f.member.ID + "-function": {"Maire"}}},
+		"POST /admin/orgs/{org}/memberships/{id}/mandates/{mandate}/remove": {path: m + "/memberships/" + url.PathEscape(f.member.ID) + "/mandates/x/remove", form: url.Values{}},
 	}
 }
 

@@ -221,6 +221,10 @@ type Tokens interface {
 	// as for RevokeTokenFamily. An empty personID or clientID revokes
 	// nothing.
 	RevokePersonClientTokens(ctx context.Context, personID, clientID string, at time.Time) (int, error)
+	// RevokeClientTokens revokes every token issued to clientID not yet
+	// revoked (the application is removed: its client_id may be given
+	// again, its tokens must not come back with it), and returns how many.
+	RevokeClientTokens(ctx context.Context, clientID string, at time.Time) (int, error)
 	// DeleteExpiredTokens deletes the tokens with ExpiresAt strictly before
 	// before and returns how many, but keeps the refresh tokens of a family
 	// that still has a token expiring at or after before: a used refresh

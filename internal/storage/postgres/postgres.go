@@ -35,6 +35,8 @@ func dialect() sqlstore.Dialect {
 		// Instances sharing a schema take turns; other schemas (tests)
 		// do not wait. Released at commit.
 		MigrationLock: `SELECT pg_advisory_xact_lock(hashtextextended('tno-migrate:' || current_schema(), 0))`,
+		// Appenders to the audit chain take turns until their commit.
+		AuditLock: `SELECT pg_advisory_xact_lock(hashtextextended('tno-audit:' || current_schema(), 0))`,
 	}
 }
 

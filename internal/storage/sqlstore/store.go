@@ -41,6 +41,11 @@ type Dialect struct {
 	// MigrationLock, if set, is the first statement of the migration
 	// transaction: it must block until no other migration runs.
 	MigrationLock string
+	// AuditLock, if set, is run in each transaction that appends to the
+	// audit log, before it reads the last event: it must block until no
+	// other transaction appends (PostgreSQL: an advisory transaction
+	// lock). SQLite needs none: a writing transaction holds the database.
+	AuditLock string
 	// SerializeWrites makes the Store's writers (single statements and
 	// transactions) take turns on a mutex before asking the database:
 	// SQLite has one writer at a time, and in-process waiting is fair

@@ -158,6 +158,15 @@ func (s *Store) RevokePersonClientTokens(ctx context.Context, personID, clientID
 		personID, clientID, micros(at))
 }
 
+// RevokeClientTokens revokes every token of clientID not yet revoked.
+func (s *Store) RevokeClientTokens(ctx context.Context, clientID string, at time.Time) (int, error) {
+	if clientID == "" {
+		return 0, nil
+	}
+	return s.revokeAll(ctx, "revoke client tokens",
+		`UPDATE tokens SET revoked_at = $2 WHERE revoked_at IS NULL AND client_id = $1`, clientID, micros(at))
+}
+
 // RevokeTokenFamily revokes the tokens of a family not yet revoked and
 // returns how many; an empty familyID revokes nothing.
 func (s *Store) RevokeTokenFamily(ctx context.Context, familyID string, at time.Time) (int, error) {

@@ -139,6 +139,29 @@ func tokenTests() []test {
 				diff(t, want, get(f.s.GetToken(f.ctx, want.Hash))(t))
 			}
 		}},
+		{"revoke every token of a client", func(t *testing.T, f fixture) {
+			toks := []storage.Token{
+				newToken("a1", storage.TokenAccess, ""),
+				inFamily("r1", storage.TokenRefresh, "fam"),
+				newToken("k1", storage.TokenAccess, ""), // client_credentials
+				newToken("x1", storage.TokenAccess, ""), // another client
+			}
+			toks[2].PersonID, toks[2].MembershipID, toks[2].SessionID = "", "", ""
+			toks[3].ClientID = "other"
+			for i := range toks {
+				must(t, f.s.CreateToken(f.ctx, &toks[i]))
+			}
+			at := t0.Add(time.Minute)
+			diff(t, 3, get(f.s.RevokeClientTokens(f.ctx, "c", at))(t))
+			diff(t, 0, get(f.s.RevokeClientTokens(f.ctx, "c", at))(t))
+			diff(t, 0, get(f.s.RevokeClientTokens(f.ctx, "", at))(t))
+			for i := range 3 {
+				toks[i].RevokedAt = ptr(at)
+			}
+			for _, want := range toks {
+				diff(t, want, get(f.s.GetToken(f.ctx, want.Hash))(t))
+			}
+		}},
 		{"revoke by code reaches the families the code started", func(t *testing.T, f fixture) {
 			first := inFamily("r1", storage.TokenRefresh, "fam-a")
 			first.CodeHash = "code-a"
