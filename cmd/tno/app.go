@@ -22,6 +22,8 @@ func runApp(ctx context.Context, env *cliEnv, args []string) error {
 		{"rotate-secret", "give a confidential application a new secret", appRotateSecret},
 		{"disable", "refuse sign-ins to an application", appDisable},
 		{"enable", "accept sign-ins to a disabled application again", appEnable},
+		{"grant-admin", "give an application an organization's role for the REST API", appGrantAdmin},
+		{"revoke-admin", "take an application's role for the REST API back", appRevokeAdmin},
 	}, args)
 }
 

@@ -37,7 +37,7 @@ func commands() []command {
 		{"membership", "manage memberships (create, list, end)", runMembership},
 		{"mandate", "manage élus' mandates (add, list)", runMandate},
 		{"role", "manage administration roles (grant, revoke, list)", runRole},
-		{"app", "manage OpenID Connect applications (create, list, show, update, rotate-secret, disable, enable)", runApp},
+		{"app", "manage OpenID Connect applications (create, list, show, update, rotate-secret, disable, enable, grant-admin, revoke-admin)", runApp},
 		{"apply", "apply a declarative YAML file idempotently (tno apply -f file.yaml)", runApply},
 		{"import", "import people and memberships from CSV (--dry-run first)", runImport},
 		{"keys", "manage signing keys, make an application's JWK Set (list, rotate, client-jwks)", runKeys},

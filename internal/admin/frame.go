@@ -2,8 +2,8 @@ package admin
 
 import (
 	"net/http"
-	"regexp"
 	"net/url"
+	"regexp"
 	"strconv"
 
 	"github.com/territoires-ouverts/tno/internal/authz"

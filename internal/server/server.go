@@ -207,6 +207,7 @@ func (s *Server) routes(renderer *web.Renderer, base string) http.Handler {
 
 	protocol := http.NewServeMux()
 	s.provider.RegisterProtocol(protocol)
+	s.console.RegisterAPI(protocol) // bearer tokens only: every path under base+"/api/"
 	protocol.HandleFunc("GET "+base+"/healthz", func(w http.ResponseWriter, r *http.Request) {
 		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 		defer cancel()
@@ -224,7 +225,7 @@ func (s *Server) routes(renderer *web.Renderer, base string) http.Handler {
 	}
 	trusted, _ := config.ParseTrustedProxies(s.cfg.TrustedProxies) // validated with the configuration
 	return behindProxies(trusted, web.SecurityHeaders(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if protocolPaths[r.URL.Path] {
+		if protocolPaths[r.URL.Path] || strings.HasPrefix(r.URL.Path, base+"/api/") {
 			protocol.ServeHTTP(w, r)
 			return
 		}

@@ -82,6 +82,7 @@ type Store interface {
 	Groups
 	Applications
 	AdminRoles
+	ClientRoles
 	SigningKeys
 	Sessions
 	AuthRequests

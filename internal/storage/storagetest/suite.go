@@ -39,6 +39,7 @@ func Run(t *testing.T, open func(t *testing.T) storage.Store) {
 		{"groups", groupTests()},
 		{"applications", applicationTests()},
 		{"roles", roleTests()},
+		{"client_roles", clientRoleTests()},
 		{"signing_keys", signingKeyTests()},
 		{"sessions", sessionTests()},
 		{"auth_requests", authRequestTests()},
