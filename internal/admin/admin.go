@@ -126,6 +126,7 @@ func (c *Console) Register(mux *http.ServeMux) {
 		method, path, _ := strings.Cut(rt.pattern, " ")
 		mux.Handle(method+" "+c.base+path, c.serve(rt.h))
 	}
+	mux.HandleFunc("GET "+c.base+PathIcon, c.serveIcon) // public: no actor
 }
 
 // Patterns lists the console's routes ("GET /admin/orgs/{org}"), for

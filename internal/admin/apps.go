@@ -200,6 +200,8 @@ type appPage struct {
 	UsesSecret bool
 	Actions    string // the application's URL, base of its actions
 	Back       string
+	IconURL    string // "" without an icon
+	IconError  string // the upload's error, translated
 }
 
 func (c *Console) appShow(w http.ResponseWriter, r *http.Request, a authz.Actor) error {
@@ -221,6 +223,17 @@ func (c *Console) appFormOptions(a authz.Actor, o storage.Organization, orgs []s
 
 func (c *Console) showApp(w http.ResponseWriter, r *http.Request, a authz.Actor, o storage.Organization, app storage.Application,
 	orgs []storage.Organization, f appForm, status int) error {
+	return c.showAppWith(w, r, a, o, app, orgs, f, status, "")
+}
+
+// showAppIcon shows the application's page with the icon upload's error.
+func (c *Console) showAppIcon(w http.ResponseWriter, r *http.Request, a authz.Actor, o storage.Organization, app storage.Application,
+	orgs []storage.Organization, f appForm, iconErr string) error {
+	return c.showAppWith(w, r, a, o, app, orgs, f, http.StatusUnprocessableEntity, iconErr)
+}
+
+func (c *Console) showAppWith(w http.ResponseWriter, r *http.Request, a authz.Actor, o storage.Organization, app storage.Application,
+	orgs []storage.Organization, f appForm, status int, iconErr string) error {
 	scopes := strings.Join(app.Scopes, " ")
 	if scopes == "" {
 		scopes = c.T(r, "admin.apps.scopes_all")
@@ -230,7 +243,7 @@ func (c *Console) showApp(w http.ResponseWriter, r *http.Request, a authz.Actor,
 		CanWrite:   a.Can(authz.AppsWrite, authz.App(o.ID, app.ID)),
 		CanDelete:  a.Can(authz.AppsCreate, authz.Org(o.ID)),
 		UsesSecret: apps.UsesSecret(app),
-		Actions:    c.appPath(o, app), Back: c.appsPath(o)}
+		Actions:    c.appPath(o, app), Back: c.appsPath(o), IconURL: c.IconURL(app), IconError: iconErr}
 	if status != http.StatusOK {
 		c.renderForm(w, r, "app", "admin.apps.app_title", []any{app.Name}, page)
 		return nil

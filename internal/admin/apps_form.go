@@ -125,7 +125,11 @@ func (c *Console) appForm(r *http.Request, o storage.Organization, app storage.A
 			appInput{formField: formField{Name: "kinds", LabelKey: "admin.apps.kinds", Type: "static", Value: c.kindNames(r, app.AllowedKinds)}})
 	}
 	access.Inputs = append(access.Inputs, check("first_party", "admin.apps.first_party", "admin.apps.first_party_hint", app.FirstParty))
-	f.Main = append(f.Main, access)
+	f.Main = append(f.Main, access, appSection{LegendKey: "admin.apps.section.portal", Inputs: []appInput{
+		text("description", "admin.apps.description", "admin.apps.description_hint", app.Tile.Description, false),
+		text("category", "admin.apps.category", "admin.apps.category_hint", app.Tile.Category, false),
+		link("launch_url", "admin.apps.launch_url", "admin.apps.launch_url_hint", app.Tile.LaunchURL),
+	}})
 
 	var scopes, ccScopes []appCheck
 	for _, sc := range apps.Scopes() {
@@ -261,6 +265,9 @@ func appFromForm(v url.Values, cur storage.Application, orgs []storage.Organizat
 	a.PostLogoutRedirectURIs = lines(v.Get("post_logout_redirect_uris"))
 	a.Scopes = v["scopes"]
 	a.FirstParty = v.Get("first_party") == "on"
+	a.Tile.Description = strings.TrimSpace(v.Get("description"))
+	a.Tile.Category = strings.TrimSpace(v.Get("category"))
+	a.Tile.LaunchURL = strings.TrimSpace(v.Get("launch_url"))
 	if canGrant {
 		a.GrantedOrgIDs = nil
 		for _, id := range v["grant_orgs"] {

@@ -22,6 +22,7 @@ func (c *Console) table() []route {
 	}
 	rs = append(rs, c.peopleRoutes()...)
 	rs = append(rs, c.appsRoutes()...)
+	rs = append(rs, c.iconRoutes()...)
 	rs = append(rs, c.groupsRoutes()...)
 	rs = append(rs, c.rolesRoutes()...)
 	rs = append(rs, c.auditRoutes()...)

@@ -94,6 +94,7 @@ func Validate(a storage.Application) error {
 		}
 	}
 	validateSettings(a, add)
+	validateTile(a.Tile, add)
 	return errors.Join(errs...)
 }
 

@@ -95,6 +95,7 @@ func (s *Service) Create(ctx context.Context, actor authz.Actor, a *storage.Appl
 		return "", err
 	}
 	a.SecretHash = ""
+	a.Tile.IconSHA256 = ""
 	if UsesSecret(*a) {
 		secret, a.SecretHash = NewSecret()
 	}
@@ -141,6 +142,7 @@ func (s *Service) Update(ctx context.Context, actor authz.Actor, a *storage.Appl
 			}
 		}
 		a.SecretHash = cur.SecretHash
+		a.Tile.IconSHA256 = cur.Tile.IconSHA256 // SetIcon's
 		switch {
 		case !UsesSecret(*a):
 			a.SecretHash = ""

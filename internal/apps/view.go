@@ -26,6 +26,10 @@ type View struct {
 	FirstParty             bool      `json:"first_party"`
 	Disabled               bool      `json:"disabled"`
 	Version                int64     `json:"version"`
+	Description            string    `json:"description,omitempty"`
+	Category               string    `json:"category,omitempty"`
+	LaunchURL              string    `json:"launch_url,omitempty"`
+	HasIcon                bool      `json:"has_icon"`
 	CreatedAt              time.Time `json:"created_at"`
 	UpdatedAt              time.Time `json:"updated_at"`
 	SettingsView
@@ -76,6 +80,7 @@ func NewView(a storage.Application, slug func(orgID string) string) View {
 		Kinds:                  nonNil(a.AllowedKinds),
 		Scopes:                 nonNil(a.Scopes),
 		FirstParty:             a.FirstParty, Disabled: a.Disabled, Version: a.Version,
+		Description: a.Tile.Description, Category: a.Tile.Category, LaunchURL: a.Tile.LaunchURL, HasIcon: a.Tile.IconSHA256 != "",
 		CreatedAt: a.CreatedAt, UpdatedAt: a.UpdatedAt,
 		SettingsView: NewSettingsView(a.Settings),
 	}

@@ -67,7 +67,7 @@ type routeCase struct {
 
 // routeCases are filled by each part of the console (people, apps, …),
 // each in its own file: every route of the console must have one.
-var routeCases = []func(f *consoleFixture) map[string]routeCase{peopleRouteCases, inviteRouteCases, appsRouteCases, auditRouteCases, rolesRouteCases, groupsRouteCases, platformRouteCases, importRouteCases}
+var routeCases = []func(f *consoleFixture) map[string]routeCase{peopleRouteCases, inviteRouteCases, appsRouteCases, auditRouteCases, rolesRouteCases, groupsRouteCases, platformRouteCases, importRouteCases, iconRouteCases}
 
 func peopleRouteCases(f *consoleFixture) map[string]routeCase {
 	m := "/admin/orgs/" + f.h.metropole.Slug

@@ -33,10 +33,32 @@ type Application struct {
 	Disabled      bool
 	// Settings are the protocol options, stored as one JSON document so
 	// that new options need no schema change.
-	Settings  ClientSettings
+	Settings ClientSettings
+	// Tile is what the portal shows of the application.
+	Tile      AppTile
 	CreatedAt time.Time
 	UpdatedAt time.Time
 	Version   int64 // 1 when created, one more at each update
+}
+
+// AppTile is what the portal shows of an application, besides its name.
+type AppTile struct {
+	Description string `json:"description,omitempty"` // one sentence
+	Category    string `json:"category,omitempty"`    // « Ressources humaines », « Finances »…
+	// LaunchURL opens the application (when it has no
+	// initiate_login_uri): https, or http on a loopback host.
+	LaunchURL string `json:"launch_url,omitempty"`
+	// IconSHA256 is the hex SHA-256 of the stored icon, "" for none: it
+	// versions the icon's URL. Set by SetApplicationIcon only.
+	IconSHA256 string `json:"icon_sha256,omitempty"`
+}
+
+// AppIcon is an application's icon image.
+type AppIcon struct {
+	ContentType string // "image/png"
+	Data        []byte
+	SHA256      string // hex
+	UpdatedAt   time.Time
 }
 
 // ClientSettings are an application's OpenID Connect / OAuth options.
@@ -88,4 +110,13 @@ type Applications interface {
 	UpdateApplication(ctx context.Context, a *Application) error // by OrgID+ID
 	ListApplications(ctx context.Context, orgID string) ([]Application, error)
 	DeleteApplication(ctx context.Context, orgID, id string) error
+	// SetApplicationIcon stores (or replaces) the icon of an application
+	// of orgID and records its SHA-256 in the application's Tile;
+	// ErrNotFound if the application is not orgID's.
+	SetApplicationIcon(ctx context.Context, orgID, appID string, icon AppIcon) error
+	// DeleteApplicationIcon removes it (nothing if there is none).
+	DeleteApplicationIcon(ctx context.Context, orgID, appID string) error
+	// GetApplicationIcon returns an application's icon, whoever asks: the
+	// portal shows it to every person the application is offered to.
+	GetApplicationIcon(ctx context.Context, appID string) (AppIcon, error)
 }

@@ -9,13 +9,13 @@ import (
 )
 
 const appColumns = `id, org_id, client_id, name, client_type, secret_hash, redirect_uris,
-	post_logout_redirect_uris, scopes, allowed_kinds, first_party, disabled, created_at, updated_at, settings, version`
+	post_logout_redirect_uris, scopes, allowed_kinds, first_party, disabled, created_at, updated_at, settings, version, tile`
 
 func scanApp(r rowScanner) (storage.Application, error) {
 	var a storage.Application
 	err := r.Scan(&a.ID, &a.OrgID, &a.ClientID, &a.Name, &a.ClientType, &a.SecretHash,
 		lst(&a.RedirectURIs), lst(&a.PostLogoutRedirectURIs), lst(&a.Scopes), lst(&a.AllowedKinds),
-		&a.FirstParty, &a.Disabled, ts(&a.CreatedAt), ts(&a.UpdatedAt), jsonDoc(&a.Settings), &a.Version)
+		&a.FirstParty, &a.Disabled, ts(&a.CreatedAt), ts(&a.UpdatedAt), jsonDoc(&a.Settings), &a.Version, jsonDoc(&a.Tile))
 	return a, err
 }
 
@@ -34,10 +34,10 @@ func (s *Store) CreateApplication(ctx context.Context, a *storage.Application) e
 	err := s.atomic(ctx, func(tx *Store) error {
 		_, err := tx.exec(ctx, "create application",
 			`INSERT INTO applications (`+appColumns+`)
-			 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)`,
+			 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)`,
 			v.ID, v.OrgID, v.ClientID, v.Name, v.ClientType, v.SecretHash,
 			list(v.RedirectURIs), list(v.PostLogoutRedirectURIs), list(v.Scopes), list(v.AllowedKinds),
-			v.FirstParty, v.Disabled, micros(v.CreatedAt), micros(v.UpdatedAt), doc(v.Settings), v.Version)
+			v.FirstParty, v.Disabled, micros(v.CreatedAt), micros(v.UpdatedAt), doc(v.Settings), v.Version, doc(v.Tile))
 		if err != nil {
 			return err
 		}
@@ -145,11 +145,11 @@ func (s *Store) UpdateApplication(ctx context.Context, a *storage.Application) e
 		err := tx.writeRow(ctx, op,
 			`UPDATE applications SET client_id = $3, name = $4, client_type = $5, secret_hash = $6,
 			 redirect_uris = $7, post_logout_redirect_uris = $8, scopes = $9, allowed_kinds = $10,
-			 first_party = $11, disabled = $12, updated_at = $13, settings = $14, version = version + 1
+			 first_party = $11, disabled = $12, updated_at = $13, settings = $14, version = version + 1, tile = $16
 			 WHERE org_id = $1 AND id = $2 AND (CAST($15 AS BIGINT) = 0 OR version = $15) RETURNING created_at, version`,
 			[]any{v.OrgID, v.ID, v.ClientID, v.Name, v.ClientType, v.SecretHash,
 				list(v.RedirectURIs), list(v.PostLogoutRedirectURIs), list(v.Scopes), list(v.AllowedKinds),
-				v.FirstParty, v.Disabled, micros(v.UpdatedAt), doc(v.Settings), v.Version}, ts(&v.CreatedAt), &v.Version)
+				v.FirstParty, v.Disabled, micros(v.UpdatedAt), doc(v.Settings), v.Version, doc(v.Tile)}, ts(&v.CreatedAt), &v.Version)
 		err = tx.checkVersion(ctx, err, a.Version, "applications", "org_id = $1 AND id = $2", v.OrgID, v.ID)
 		if err != nil {
 			return err
@@ -181,4 +181,52 @@ func (s *Store) ListApplications(ctx context.Context, orgID string) ([]storage.A
 func (s *Store) DeleteApplication(ctx context.Context, orgID, id string) error {
 	return s.execOne(ctx, "delete application",
 		`DELETE FROM applications WHERE org_id = $1 AND id = $2`, orgID, id)
+}
+
+// SetApplicationIcon stores an application's icon and its hash in the
+// application's tile, in one transaction.
+func (s *Store) SetApplicationIcon(ctx context.Context, orgID, appID string, icon storage.AppIcon) error {
+	const op = "set application icon"
+	return s.atomic(ctx, func(tx *Store) error {
+		a, err := tx.GetApplication(ctx, orgID, appID)
+		if err != nil {
+			return err
+		}
+		at := norm(tx.orNow(icon.UpdatedAt))
+		if _, err := tx.exec(ctx, op,
+			`INSERT INTO app_icons (app_id, content_type, data, sha256, updated_at) VALUES ($1, $2, $3, $4, $5)
+			 ON CONFLICT (app_id) DO UPDATE SET content_type = $2, data = $3, sha256 = $4, updated_at = $5`,
+			appID, icon.ContentType, icon.Data, icon.SHA256, micros(at)); err != nil {
+			return err
+		}
+		a.Tile.IconSHA256 = icon.SHA256
+		_, err = tx.exec(ctx, op, `UPDATE applications SET tile = $3 WHERE org_id = $1 AND id = $2`, orgID, appID, doc(a.Tile))
+		return err
+	})
+}
+
+// DeleteApplicationIcon removes an application's icon.
+func (s *Store) DeleteApplicationIcon(ctx context.Context, orgID, appID string) error {
+	const op = "delete application icon"
+	return s.atomic(ctx, func(tx *Store) error {
+		a, err := tx.GetApplication(ctx, orgID, appID)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.exec(ctx, op, `DELETE FROM app_icons WHERE app_id = $1`, appID); err != nil {
+			return err
+		}
+		a.Tile.IconSHA256 = ""
+		_, err = tx.exec(ctx, op, `UPDATE applications SET tile = $3 WHERE org_id = $1 AND id = $2`, orgID, appID, doc(a.Tile))
+		return err
+	})
+}
+
+// GetApplicationIcon returns an application's icon.
+func (s *Store) GetApplicationIcon(ctx context.Context, appID string) (storage.AppIcon, error) {
+	return queryOne(ctx, s, "get application icon", func(r rowScanner) (storage.AppIcon, error) {
+		var i storage.AppIcon
+		err := r.Scan(&i.ContentType, &i.Data, &i.SHA256, ts(&i.UpdatedAt))
+		return i, err
+	}, `SELECT content_type, data, sha256, updated_at FROM app_icons WHERE app_id = $1`, appID)
 }

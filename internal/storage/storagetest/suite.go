@@ -38,6 +38,7 @@ func Run(t *testing.T, open func(t *testing.T) storage.Store) {
 		{"mandates", mandateTests()},
 		{"groups", groupTests()},
 		{"applications", applicationTests()},
+		{"app_icons", iconTests()},
 		{"roles", roleTests()},
 		{"client_roles", clientRoleTests()},
 		{"signing_keys", signingKeyTests()},
