@@ -1,6 +1,7 @@
 package admin
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"net/url"
@@ -390,38 +391,31 @@ func (c *Console) personEnable(w http.ResponseWriter, r *http.Request, a authz.A
 }
 
 func (c *Console) personSetDisabled(w http.ResponseWriter, r *http.Request, a authz.Actor, disabled bool) error {
-	o, err := c.org(r, a)
-	if err != nil {
-		return err
-	}
-	p, _, err := c.person(r, a, o)
-	if err != nil {
-		return err
-	}
-	if _, _, err := c.terr.SetDisabled(r.Context(), a, o.ID, p.ID, disabled); err != nil {
-		return err
-	}
-	done(w, r, c.orgPath(o)+"/people/"+url.PathEscape(p.ID), map[bool]string{true: "disabled", false: "enabled"}[disabled])
-	return nil
+	return c.personAction(w, r, a, map[bool]string{true: "disabled", false: "enabled"}[disabled],
+		func(ctx context.Context, o storage.Organization, p storage.Person) error {
+			_, _, err := c.terr.SetDisabled(ctx, a, o.ID, p.ID, disabled)
+			return err
+		})
 }
 
 func (c *Console) personResetFactors(w http.ResponseWriter, r *http.Request, a authz.Actor) error {
-	o, err := c.org(r, a)
-	if err != nil {
+	return c.personAction(w, r, a, "factors_reset", func(ctx context.Context, o storage.Organization, p storage.Person) error {
+		_, err := c.terr.ResetFactors(ctx, a, o.ID, p.ID)
 		return err
-	}
-	p, _, err := c.person(r, a, o)
-	if err != nil {
-		return err
-	}
-	if _, err := c.terr.ResetFactors(r.Context(), a, o.ID, p.ID); err != nil {
-		return err
-	}
-	done(w, r, c.orgPath(o)+"/people/"+url.PathEscape(p.ID), "factors_reset")
-	return nil
+	})
 }
 
 func (c *Console) personEndSessions(w http.ResponseWriter, r *http.Request, a authz.Actor) error {
+	return c.personAction(w, r, a, "sessions_ended", func(ctx context.Context, o storage.Organization, p storage.Person) error {
+		_, err := c.terr.EndSessions(ctx, a, o.ID, p.ID)
+		return err
+	})
+}
+
+// personAction runs a button of the person page ({org}, {id}) and comes
+// back to it with notice.
+func (c *Console) personAction(w http.ResponseWriter, r *http.Request, a authz.Actor, notice string,
+	do func(ctx context.Context, o storage.Organization, p storage.Person) error) error {
 	o, err := c.org(r, a)
 	if err != nil {
 		return err
@@ -430,10 +424,10 @@ func (c *Console) personEndSessions(w http.ResponseWriter, r *http.Request, a au
 	if err != nil {
 		return err
 	}
-	if _, err := c.terr.EndSessions(r.Context(), a, o.ID, p.ID); err != nil {
+	if err := do(r.Context(), o, p); err != nil {
 		return err
 	}
-	done(w, r, c.orgPath(o)+"/people/"+url.PathEscape(p.ID), "sessions_ended")
+	done(w, r, c.orgPath(o)+"/people/"+url.PathEscape(p.ID), notice)
 	return nil
 }
 
