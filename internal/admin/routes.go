@@ -186,11 +186,11 @@ func (c *Console) showOrg(w http.ResponseWriter, r *http.Request, a authz.Actor,
 		CanImport: a.Can(authz.PeopleImport, authz.Org(o.ID)), CanRoles: a.Can(authz.RolesGrant, authz.Org(o.ID)),
 		CanAudit: a.Can(authz.AuditRead, authz.Org(o.ID))}
 	if page.CanPeople {
-		people, err := c.terr.People(ctx, a, o.ID)
+		n, err := c.terr.CountPeople(ctx, a, o.ID)
 		if err != nil {
 			return err
 		}
-		page.People = len(people)
+		page.People = n
 	}
 	list, err := c.apps.List(ctx, a, o.ID)
 	if err != nil {

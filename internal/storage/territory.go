@@ -128,6 +128,8 @@ type People interface {
 	// ListPeopleInOrganization returns the people holding a membership
 	// (active or not) in orgID.
 	ListPeopleInOrganization(ctx context.Context, orgID string) ([]Person, error)
+	// CountPeopleInOrganization counts them.
+	CountPeopleInOrganization(ctx context.Context, orgID string) (int, error)
 }
 
 // Credentials stores local authentication secrets (PHC-formatted hashes).

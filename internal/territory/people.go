@@ -158,6 +158,15 @@ func (s *Service) People(ctx context.Context, a authz.Actor, orgID string) ([]st
 	return s.store.ListPeopleInOrganization(ctx, orgID)
 }
 
+// CountPeople counts the people holding a membership (current or not) in
+// orgID.
+func (s *Service) CountPeople(ctx context.Context, a authz.Actor, orgID string) (int, error) {
+	if err := authz.Check(a, authz.PeopleRead, authz.Org(orgID)); err != nil {
+		return 0, err
+	}
+	return s.store.CountPeopleInOrganization(ctx, orgID)
+}
+
 // UpdatePerson validates and stores what is the person's own: identity
 // and contact (authz.CheckPerson). p.Version, when set, must be the
 // stored one. orgID says on behalf of which organization the actor acts

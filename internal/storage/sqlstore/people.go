@@ -99,6 +99,15 @@ func (s *Store) ListPeopleInOrganization(ctx context.Context, orgID string) ([]s
 		 ORDER BY username`, orgID)
 }
 
+// CountPeopleInOrganization counts the people with a membership in orgID.
+func (s *Store) CountPeopleInOrganization(ctx context.Context, orgID string) (int, error) {
+	return queryOne(ctx, s, "count people in organization", func(r rowScanner) (int, error) {
+		var n int
+		err := r.Scan(&n)
+		return n, err
+	}, `SELECT COUNT(DISTINCT person_id) FROM memberships WHERE org_id = $1`, orgID)
+}
+
 // SetPasswordHash sets (or replaces) a person's password hash; ErrNotFound
 // if the person does not exist.
 func (s *Store) SetPasswordHash(ctx context.Context, personID, phc string) error {

@@ -175,6 +175,8 @@ func peopleTests() []test {
 			f.membership(eve.ID, other.ID, storage.KindAgent)
 			f.membership(out.ID, other.ID, storage.KindAgent)
 			diff(t, []storage.Person{adam, zoe}, get(f.s.ListPeopleInOrganization(f.ctx, org.ID))(t))
+			diff(t, 2, get(f.s.CountPeopleInOrganization(f.ctx, org.ID))(t))
+			diff(t, 0, get(f.s.CountPeopleInOrganization(f.ctx, "nope"))(t))
 			if got := get(f.s.ListPeopleInOrganization(f.ctx, "nope"))(t); len(got) != 0 {
 				t.Errorf("ListPeopleInOrganization(unknown) = %v, want none", got)
 			}
