@@ -7,7 +7,10 @@
 # 1280 px and 320 px wide), and the README's screenshots
 # (docs/screenshots/*.png); then passkeys (WebAuthn) with Chromium's
 # virtual authenticator, on a second TNO whose issuer is
-# http://localhost:PORT (TNO offers passkeys only on a host name).
+# http://localhost:PORT (TNO offers passkeys only on a host name); then
+# the administration console (internal/admin) on a third, fresh TNO,
+# from its first platform administrator's one-time password to two
+# communes, their administrators, 50 imported agents and an application.
 #
 # Usage: bash e2e/run.sh   (as root on Debian 12, from anywhere)
 # It installs what is missing (chromium and curl from Debian; node modules
@@ -16,14 +19,17 @@
 # footer links, provisions people and applications with the tno CLI, runs
 # e2e/signin.mjs (which also serves the applications' callback), then
 # e2e/passkeys.mjs against a second TNO (its own data directory, issuer
-# http://localhost:PORT), stops everything and prints "e2e: N passed,
-# M failed". Exit status 0 only if nothing failed.
+# http://localhost:PORT), e2e/console.mjs against a third (a fresh data
+# directory: its first start prints the platform administrator's
+# one-time password, read from its log), stops everything and prints
+# "e2e: N passed, M failed". Exit status 0 only if nothing failed.
 #
 # E2E_TNO_BIN=path uses that tno binary instead of building one;
 # E2E_KEEP=1 keeps the temporary directory; E2E_SCREENSHOTS=dir writes the
 # screenshots there instead of docs/screenshots (E2E_SCREENSHOTS=none:
-# none are written). E2E_SUITES="signin passkeys" (the default) chooses the
-# test files run, in that order.
+# none are written). E2E_SUITES="signin passkeys console" (the default)
+# chooses the test files run, in that order (the console's TNO is started
+# only when its suite runs).
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -41,6 +47,7 @@ die() {
 WORK=""
 TNO_PID=""
 PK_PID=""
+CONSOLE_PID=""
 passed=0
 failed=0
 
@@ -48,7 +55,7 @@ failed=0
 print_logs() {
 	[[ -n "$WORK" ]] || return 0
 	local logs=("$@")
-	((${#logs[@]})) || logs=("$WORK/tno.log" "$WORK/tno-passkeys.log")
+	((${#logs[@]})) || logs=("$WORK/tno.log" "$WORK/tno-passkeys.log" "$WORK/tno-console.log")
 	for log in "${logs[@]}"; do
 		[[ -s "$log" ]] || continue
 		echo "----- $log (last 150 lines)"
@@ -74,6 +81,8 @@ stop_tno() {
 	TNO_PID=""
 	stop_pid "$PK_PID"
 	PK_PID=""
+	stop_pid "$CONSOLE_PID"
+	CONSOLE_PID=""
 }
 
 cleanup() {
@@ -98,6 +107,15 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
+
+SUITES=${E2E_SUITES:-signin passkeys console}
+for suite in $SUITES; do
+	case $suite in
+	signin | passkeys | console) ;;
+	*) die "unknown suite $suite in E2E_SUITES (signin, passkeys, console)" ;;
+	esac
+done
+wants() { [[ " $SUITES " == *" $1 "* ]]; }
 
 # ---------------------------------------------------------------- packages
 
@@ -157,11 +175,12 @@ else
 	go build -o "$WORK/tno" ./cmd/tno
 fi
 
-mapfile -t ports < <(node "$HERE/free-ports.mjs" 3)
-((${#ports[@]} == 3)) || die "could not pick free ports"
+mapfile -t ports < <(node "$HERE/free-ports.mjs" 4)
+((${#ports[@]} == 4)) || die "could not pick free ports"
 TNO_PORT=${ports[0]}
 CALLBACK_PORT=${ports[1]}
 PK_PORT=${ports[2]}
+CONSOLE_PORT=${ports[3]}
 ISSUER=http://127.0.0.1:$TNO_PORT
 CALLBACK_URI=http://127.0.0.1:$CALLBACK_PORT/callback
 
@@ -301,8 +320,25 @@ start_tno "$WORK/tno.log" "$WORK/data" "$ISSUER" "127.0.0.1:$TNO_PORT"
 TNO_PID=$started_pid
 start_tno "$WORK/tno-passkeys.log" "$WORK/pk-data" "$PK_ISSUER" "127.0.0.1:$PK_PORT"
 PK_PID=$started_pid
+# The console's TNO: nothing provisioned, an empty data directory. Its
+# first start creates the platform administrator and prints their
+# one-time password (README, Quick start), which the suite signs in with.
+CONSOLE_ISSUER=http://127.0.0.1:$CONSOLE_PORT
+if wants console; then
+	start_tno "$WORK/tno-console.log" "$WORK/console-data" "$CONSOLE_ISSUER" "127.0.0.1:$CONSOLE_PORT"
+	CONSOLE_PID=$started_pid
+fi
 wait_tno "$TNO_PID" "$ISSUER"
 wait_tno "$PK_PID" "$PK_ISSUER"
+CONSOLE_ADMIN_USER=""
+CONSOLE_ADMIN_PASSWORD=""
+if wants console; then
+	wait_tno "$CONSOLE_PID" "$CONSOLE_ISSUER"
+	CONSOLE_ADMIN_USER=$(sed -n 's/^  identifier: //p' "$WORK/tno-console.log" | head -1)
+	CONSOLE_ADMIN_PASSWORD=$(sed -n 's/^  password: *//p' "$WORK/tno-console.log" | head -1)
+	[[ -n "$CONSOLE_ADMIN_USER" && -n "$CONSOLE_ADMIN_PASSWORD" ]] ||
+		die "the console's TNO did not print its first administrator's password ($WORK/tno-console.log)"
+fi
 say "set-up done in $((SECONDS - started))s"
 
 # ------------------------------------------------------------------- tests
@@ -315,11 +351,12 @@ export TNO_ISSUER=$ISSUER CALLBACK_PORT CHROMIUM SCREENSHOT_DIR TERRITORY_NAME \
 	APP_CLIENT APP_SECRET APP_NAME CONSENT_CLIENT CONSENT_SECRET CONSENT_NAME \
 	CHOOSER_USER CHOOSER_PASSWORD TOTP_USER_FR TOTP_PASSWORD_FR TOTP_USER_EN TOTP_PASSWORD_EN \
 	TEMP_USER_FR TEMP_PASSWORD_FR TEMP_USER_EN TEMP_PASSWORD_EN OUTSIDER_USER OUTSIDER_PASSWORD \
-	PK_ISSUER PK_APP_CLIENT PK_APP_SECRET PK_USER PK_PASSWORD PK_PLAIN_USER PK_PLAIN_PASSWORD
+	PK_ISSUER PK_APP_CLIENT PK_APP_SECRET PK_USER PK_PASSWORD PK_PLAIN_USER PK_PLAIN_PASSWORD \
+	CONSOLE_ISSUER CONSOLE_ADMIN_USER CONSOLE_ADMIN_PASSWORD
 unset TNO_DATA_DIR TNO_LISTEN
 
-# run_suite NAME LOG runs e2e/NAME.mjs (run one after the other: both
-# serve the applications' callback on CALLBACK_PORT) and adds its PASS
+# run_suite NAME LOG runs e2e/NAME.mjs (run one after the other: each
+# serves the applications' callback on CALLBACK_PORT) and adds its PASS
 # and FAIL lines to the totals; LOG is the TNO log shown on a failure.
 run_suite() {
 	local out=$WORK/$1.out rc=0 t0=$SECONDS p f
@@ -339,11 +376,11 @@ run_suite() {
 	failed=$((failed + f))
 }
 
-for suite in ${E2E_SUITES:-signin passkeys}; do
+for suite in $SUITES; do
 	case $suite in
 	signin) run_suite signin "$WORK/tno.log" ;;
 	passkeys) run_suite passkeys "$WORK/tno-passkeys.log" ;;
-	*) die "unknown suite $suite in E2E_SUITES (signin, passkeys)" ;;
+	console) run_suite console "$WORK/tno-console.log" ;;
 	esac
 done
 echo "e2e: $passed passed, $failed failed ($((SECONDS - started))s)"

@@ -37,7 +37,7 @@ const signingKeyRotated = "signing_key_rotated"
 func auditTypes() []string {
 	return []string{
 		audit.OrgCreated, audit.OrgUpdated, audit.PersonCreated, audit.PersonUpdated, audit.PersonDisabled,
-		audit.PersonEnabled, audit.PasswordSet, audit.FactorsReset, audit.SessionsEnded, audit.MembershipCreated,
+		audit.PersonEnabled, audit.PasswordSet, audit.FactorsReset, audit.SessionsEnded, audit.InvitationCreated, audit.MembershipCreated,
 		audit.MembershipUpdated, audit.MandateAdded, audit.MandateRemoved, audit.GroupCreated, audit.GroupDeleted,
 		audit.GroupMemberAdded, audit.GroupMemberRemoved, audit.RoleGranted, audit.RoleRevoked, audit.AppCreated,
 		audit.AppUpdated, audit.AppSecretRotated, audit.AppDeleted, signingKeyRotated,

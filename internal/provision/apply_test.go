@@ -47,12 +47,13 @@ func TestApply(t *testing.T) {
 	brunoB, _ := f.st.ListPersonMemberships(f.ctx, bruno.ID)
 	before := f.counts(t)
 
-	p := f.plan(t, f.admin, f.a, importCSV)
+	// bruno is an agent of b: the platform makes him a member of a too.
+	p := f.plan(t, authz.CLI(), f.a, importCSV)
 	if p.Create != 2 || p.Update != 1 || p.Errors != 0 {
 		t.Fatalf("plan: %+v", p)
 	}
 	var calls []string
-	res, err := provision.Apply(f.ctx, f.svc, f.admin, f.a.ID, p, func(done, total int) { calls = append(calls, fmt.Sprint(done, "/", total)) })
+	res, err := provision.Apply(f.ctx, f.svc, authz.CLI(), f.a.ID, p, func(done, total int) { calls = append(calls, fmt.Sprint(done, "/", total)) })
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -293,6 +293,16 @@ func planUpdate(ctx context.Context, st Store, a authz.Actor, w *wanted, it *Ite
 	if i < 0 {
 		it.NewMembership = true
 		m = storage.Membership{PersonID: cur.ID, OrgID: orgID, Kind: kind}
+		// A person of another organization joins this one only through
+		// the platform (or an administrator of every organization they
+		// belong to): the use case refuses it, the dry run says so.
+		for _, o := range authz.PersonOrgs(all, now) {
+			if o != orgID && !a.Can(authz.PeopleWrite, authz.Org(o)) {
+				w.errs = append(w.errs, field.New(ColUsername, "other_org",
+					"this identifier belongs to a person of another organization: the platform's administrator adds them here"))
+				break
+			}
+		}
 	} else {
 		m = here[i]
 	}

@@ -145,7 +145,13 @@ func TestPlan(t *testing.T) {
 			},
 		},
 		{
-			name:  "a person of another organization becomes a member here",
+			name:  "a person of another organization does not join here through this organization alone",
+			lines: []string{"identifiant;prenom;nom;service", "bruno;Bruno;Petit;Voirie"},
+			want:  []want{{action: provision.Invalid, changed: []string{"service"}, errors: []string{"username/other_org"}}},
+		},
+		{
+			name:  "the platform makes them a member here",
+			actor: authz.CLI(),
 			lines: []string{"identifiant;prenom;nom;service", "bruno;Bruno;Petit;Voirie"},
 			want:  []want{{action: provision.Update, changed: []string{"service"}}},
 		},
@@ -153,7 +159,7 @@ func TestPlan(t *testing.T) {
 			name:  "but their identity stays theirs",
 			lines: []string{"identifiant;prenom;nom", "bruno;Brunô;Petit", "both;Béa;Deux", "boss;Paul;Chef", "boss2;Paul;Chef"},
 			want: []want{
-				{action: provision.Invalid, changed: []string{"given_name"}, errors: []string{"username/shared"}},
+				{action: provision.Invalid, changed: []string{"given_name"}, errors: []string{"username/shared", "username/other_org"}},
 				{action: provision.Invalid, changed: []string{"given_name"}, errors: []string{"username/shared"}},
 				{action: provision.Unchanged},
 				{action: provision.Create},

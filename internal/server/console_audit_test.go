@@ -250,7 +250,7 @@ func TestConsoleRoles(t *testing.T) {
 		field string
 		want  string
 	}{
-		{"not a member", url.Values{"username": {"agent.commune"}, "role": {storage.RoleOrgHelpdesk}}, "username", "n’appartient pas"},
+		{"not a member (another organization's people are not even found)", url.Values{"username": {"agent.commune"}, "role": {storage.RoleOrgHelpdesk}}, "username", "Aucune personne"},
 		{"unknown", url.Values{"username": {"personne.inconnue"}, "role": {storage.RoleOrgHelpdesk}}, "username", "Aucune personne"},
 		{"empty", url.Values{"username": {""}, "role": {storage.RoleOrgHelpdesk}}, "username", "obligatoire"},
 		{"manager without application", url.Values{"username": {"agent.metropole"}, "role": {storage.RoleAppManager}}, "app", "Choisissez l’application"},
@@ -356,7 +356,7 @@ func TestConsoleGroups(t *testing.T) {
 	}
 	gp := base + "/groups/" + g.ID
 	for _, tc := range []struct{ username, want string }{
-		{"agent.commune", "n’appartient pas"},
+		{"agent.commune", "Aucune personne"}, // another organization's: not even found
 		{"personne.inconnue", "Aucune personne"},
 	} {
 		resp, body := postForm(t, b, gp+"/members", url.Values{"username": {tc.username}}, h.issuer)

@@ -315,9 +315,8 @@ func TestConsoleImport(t *testing.T) {
 }
 
 // TestConsoleImportAnotherOrganizationsPerson: the commune imports a
-// person of the métropole: they become a member of the commune, but the
-// commune may not rename them, and their métropole membership is left
-// alone.
+// person of the métropole: the commune may neither rename them nor make
+// them a member (the platform does), and nothing changes.
 func TestConsoleImportAnotherOrganizationsPerson(t *testing.T) {
 	h := newHarness(t)
 	victim := h.person("victime", h.metropole)
@@ -330,32 +329,18 @@ func TestConsoleImportAnotherOrganizationsPerson(t *testing.T) {
 		!strings.Contains(body, "(prenom)") || strings.Contains(body, "/apply") {
 		t.Fatalf("rename: %d\n%s", resp.StatusCode, body)
 	}
+	// Nor may it make them a member: a person of another organization
+	// joins through the platform.
 	resp, body = h.upload(b, base, nil, "a.csv", "text/csv", []byte("identifiant;prenom;nom;nom_usage;fonction;qualite\nvictime;Jeanne;Martin;Dupont;Conseillère;elu\n"))
-	if resp.StatusCode != http.StatusOK || !strings.Contains(body, "Nouvelle appartenance") {
+	if resp.StatusCode != http.StatusUnprocessableEntity || strings.Contains(body, "/apply") {
 		t.Fatalf("membership: %d\n%s", resp.StatusCode, body)
-	}
-	if resp, body = h.upload(b, base+"/apply", applyFields(body), "", "", nil); resp.StatusCode != http.StatusOK || resp.Request.URL.Query().Get("done") != "imported" {
-		t.Fatalf("apply: %d %s\n%s", resp.StatusCode, resp.Request.URL, body)
 	}
 	got, _ := h.store.GetPerson(t.Context(), victim.ID)
 	if got.Version != victim.Version || got.GivenName != victim.GivenName {
 		t.Errorf("the métropole's person changed: %+v", got)
 	}
-	ms, _ := h.store.ListPersonMemberships(t.Context(), victim.ID)
-	if len(ms) != 2 {
-		t.Fatalf("memberships: %+v", ms)
-	}
-	for _, m := range ms {
-		switch m.OrgID {
-		case h.metropole.ID:
-			if m.Version != before[0].Version || m.Title != before[0].Title {
-				t.Errorf("the métropole's membership changed: %+v", m)
-			}
-		case h.commune.ID:
-			if m.Kind != storage.KindElu || m.Title != "Conseillère" {
-				t.Errorf("the commune's membership: %+v", m)
-			}
-		}
+	if ms, _ := h.store.ListPersonMemberships(t.Context(), victim.ID); len(ms) != len(before) {
+		t.Errorf("memberships = %+v, want the métropole's only", ms)
 	}
 }
 

@@ -40,6 +40,22 @@ func (s *Service) createMembership(ctx context.Context, tx Store, log *audit.Log
 	if _, err := tx.GetPerson(ctx, m.PersonID); err != nil {
 		return notFound("membership person", err)
 	}
+	// A person who belongs elsewhere joins an organization only through
+	// someone who administers every organization they belong to (or the
+	// platform): otherwise a commune could attach anyone of the territory
+	// and, sharing them, take their administration away from their own
+	// organization.
+	ms, err := tx.ListPersonMemberships(ctx, m.PersonID)
+	if err != nil {
+		return err
+	}
+	for _, org := range authz.PersonOrgs(ms, s.now()) {
+		if org != m.OrgID {
+			if err := authz.Check(a, authz.PeopleWrite, authz.Org(org)); err != nil {
+				return field.New("person", "other_org", "this person belongs to another organization: the platform's administrator adds them")
+			}
+		}
+	}
 	if err := tx.CreateMembership(ctx, m); err != nil {
 		if errors.Is(err, storage.ErrConflict) {
 			return errors.Join(field.New("kind", field.Taken, "the person already has a %s membership in this organization", m.Kind).With("kind", m.Kind), err)

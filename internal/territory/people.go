@@ -114,19 +114,19 @@ func (s *Service) Person(ctx context.Context, a authz.Actor, id string) (storage
 	return p, s.canRead(ctx, a, p)
 }
 
-// PersonByUsername returns a person by identifier. An actor who may
-// create memberships somewhere finds any person by their exact
-// identifier (to make an agent of the métropole an élu of a commune);
-// others only the people they may see.
+// PersonByUsername returns a person by identifier, if the actor may see
+// them (one of their organizations is the actor's): an administrator
+// learns nothing of the people of other organizations, not even that an
+// identifier exists.
 func (s *Service) PersonByUsername(ctx context.Context, a authz.Actor, username string) (storage.Person, error) {
 	p, err := s.store.GetPersonByUsername(ctx, NormalizeUsername(username))
 	if err != nil {
 		return p, notFound("person "+username, err)
 	}
-	if orgs, all := a.Orgs(authz.PeopleWrite); all || len(orgs) > 0 {
-		return p, nil
+	if err := s.canRead(ctx, a, p); err != nil {
+		return storage.Person{}, err
 	}
-	return p, s.canRead(ctx, a, p)
+	return p, nil
 }
 
 func (s *Service) canRead(ctx context.Context, a authz.Actor, p storage.Person) error {

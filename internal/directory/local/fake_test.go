@@ -115,6 +115,10 @@ func (s *fakeStore) ListPeopleInOrganization(context.Context, string) ([]storage
 	return nil, errors.New("fake: not implemented")
 }
 
+func (s *fakeStore) CountPeopleInOrganization(context.Context, string) (int, error) {
+	return 0, errors.New("fake: not implemented")
+}
+
 func (s *fakeStore) SetPasswordHash(_ context.Context, personID, phc string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
